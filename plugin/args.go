@@ -1,0 +1,322 @@
+package plugin
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+
+	"github.com/kubeflow/pipelines/api/v2alpha1/go/pipelinespec"
+	"github.com/kubeflow/pipelines/kubernetes_platform/go/kubernetesplatform"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver"
+)
+
+// ArgError says which plugin argument was wrong and why.
+type ArgError struct {
+	Arg string
+	Err error
+}
+
+func (e *ArgError) Error() string { return fmt.Sprintf("argument %q: %v", e.Arg, e.Err) }
+func (e *ArgError) Unwrap() error { return e.Err }
+
+// knownArgs are the argument names KFP's compiler emits (the driver's flag
+// names). Output-path arguments only make sense for the driver pod and are
+// accepted and ignored, so a workflow compiled for either mode runs here.
+var knownArgs = map[string]bool{
+	"type": true, "pipeline_name": true, "run_id": true, "run_name": true, "run_display_name": true,
+	"pipeline_job_create_time_utc": true, "pipeline_job_schedule_time_epoch_seconds": true,
+	"component": true, "task": true, "task_name": true, "container": true, "runtime_config": true,
+	"kubernetes_config": true, "dag_execution_id": true, "iteration_index": true,
+	"mlmd_server_address": true, "mlmd_server_port": true,
+	"ml_pipeline_server_address": true, "ml_pipeline_server_port": true,
+	"ml_pipeline_tls_enabled": true, "metadata_tls_enabled": true, "ca_cert_path": true,
+	"cache_disabled": true, "log_level": true, "publish_logs": true,
+	"http_proxy": true, "https_proxy": true, "no_proxy": true,
+	"default_run_as_user": true, "default_run_as_group": true,
+	"default_run_as_non_root": true, "default_host_users": true,
+	"execution_id_path": true, "iteration_count_path": true, "condition_path": true,
+	"cached_decision_path": true, "pod_spec_patch_path": true,
+}
+
+// requiredArgs are the arguments without which a driver type cannot decide
+// anything; the rest have KFP's defaults.
+var requiredArgs = map[driver.Type][]string{
+	driver.RootDAG:   {"pipeline_name", "run_id", "component", "runtime_config"},
+	driver.DAG:       {"pipeline_name", "run_id", "component", "task", "task_name", "dag_execution_id"},
+	driver.Container: {"pipeline_name", "run_id", "component", "task", "task_name", "dag_execution_id", "container"},
+}
+
+// Defaults KFP's driver uses when the compiler omits an endpoint.
+const (
+	defaultMLMDAddress       = "metadata-grpc-service"
+	defaultMLMDPort          = "8080"
+	defaultMLPipelineAddress = "ml-pipeline"
+	defaultMLPipelinePort    = "8887"
+)
+
+// argReader decodes argument values that may arrive as JSON strings (after
+// Argo substitutes {{...}}), numbers or booleans.
+type argReader struct {
+	raw map[string]json.RawMessage
+	err error // first error; later reads are no-ops
+}
+
+func (r *argReader) fail(arg string, err error) {
+	if r.err == nil {
+		r.err = &ArgError{Arg: arg, Err: err}
+	}
+}
+
+func (r *argReader) has(arg string) bool {
+	_, ok := r.raw[arg]
+	return ok
+}
+
+// str returns the argument as text; numbers and booleans keep their literal form.
+func (r *argReader) str(arg string) string {
+	v, ok := r.raw[arg]
+	if !ok || r.err != nil {
+		return ""
+	}
+	v = bytes.TrimSpace(v)
+	switch {
+	case len(v) == 0 || bytes.Equal(v, []byte("null")):
+		return ""
+	case v[0] == '"':
+		var s string
+		if err := json.Unmarshal(v, &s); err != nil {
+			r.fail(arg, err)
+		}
+		return s
+	case v[0] == '{' || v[0] == '[':
+		r.fail(arg, errors.New("must be a string, number or boolean"))
+		return ""
+	default:
+		return string(v)
+	}
+}
+
+func (r *argReader) strOr(arg, def string) string {
+	if s := r.str(arg); s != "" {
+		return s
+	}
+	return def
+}
+
+func (r *argReader) boolean(arg string) bool {
+	s := r.str(arg)
+	if s == "" {
+		return false
+	}
+	b, err := strconv.ParseBool(s)
+	if err != nil {
+		r.fail(arg, fmt.Errorf("must be true or false, got %q", s))
+	}
+	return b
+}
+
+func (r *argReader) int64(arg string, def int64) int64 {
+	s := r.str(arg)
+	if s == "" {
+		return def
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		r.fail(arg, fmt.Errorf("must be an integer, got %q", s))
+	}
+	return n
+}
+
+func (r *argReader) optInt64(arg string) *int64 {
+	if r.str(arg) == "" {
+		return nil
+	}
+	n := r.int64(arg, 0)
+	return &n
+}
+
+func (r *argReader) optBool(arg string) *bool {
+	if r.str(arg) == "" {
+		return nil
+	}
+	b := r.boolean(arg)
+	return &b
+}
+
+// message decodes a protobuf-JSON argument into m. It reports false when the
+// argument is absent or empty. The value may be a JSON string holding the
+// document (what Argo substitution produces) or the document itself.
+func (r *argReader) message(arg string, m proto.Message) ([]byte, bool) {
+	v, ok := r.raw[arg]
+	if !ok || r.err != nil {
+		return nil, false
+	}
+	doc := bytes.TrimSpace(v)
+	if len(doc) > 0 && doc[0] == '"' {
+		doc = []byte(r.str(arg))
+		if r.err != nil {
+			return nil, false
+		}
+		if bytes.HasPrefix(doc, []byte("@")) {
+			// The driver pod reads "@path" from its own disk; a plugin
+			// serving many workflows must not read files named by a template.
+			r.fail(arg, errors.New("file references (@path) are not supported by the plugin"))
+			return nil, false
+		}
+	}
+	if len(bytes.TrimSpace(doc)) == 0 || bytes.Equal(doc, []byte("null")) {
+		return nil, false
+	}
+	if err := (protojson.UnmarshalOptions{DiscardUnknown: true}).Unmarshal(doc, m); err != nil {
+		r.fail(arg, fmt.Errorf("malformed JSON: %w", err))
+		return nil, false
+	}
+	return doc, true
+}
+
+// DecodeArgs turns the driver-plugin arguments into a driver request. It also
+// returns the argument names this version does not know, sorted, so the caller
+// can log them: they are accepted for forward compatibility.
+func DecodeArgs(raw map[string]json.RawMessage) (*driver.Request, []string, error) {
+	r := &argReader{raw: raw}
+	req := &driver.Request{Type: driver.Type(r.str("type"))}
+	if !r.has("type") {
+		return nil, nil, &ArgError{Arg: "type", Err: errors.New("is required")}
+	}
+	if r.err == nil && !req.Type.Valid() {
+		return nil, nil, &ArgError{Arg: "type", Err: fmt.Errorf("unknown driver type %q (want ROOT_DAG, DAG or CONTAINER)", req.Type)}
+	}
+	for _, name := range requiredArgs[req.Type] {
+		if !r.has(name) {
+			return nil, nil, &ArgError{Arg: name, Err: fmt.Errorf("is required for %s", req.Type)}
+		}
+	}
+	readRun(r, req)
+	readSpecs(r, req)
+	readOptions(r, req)
+	if r.err != nil {
+		return nil, nil, r.err
+	}
+	if err := validate(req); err != nil {
+		return nil, nil, err
+	}
+	return req, unknownArgs(raw), nil
+}
+
+func readRun(r *argReader, req *driver.Request) {
+	req.PipelineName = r.str("pipeline_name")
+	req.RunID = r.str("run_id")
+	req.RunName = r.str("run_name")
+	req.RunDisplayName = r.str("run_display_name")
+	req.PipelineJobCreateTime = r.str("pipeline_job_create_time_utc")
+	req.ScheduleTimeEpochSecs = r.str("pipeline_job_schedule_time_epoch_seconds")
+	req.TaskName = r.str("task_name")
+	req.DAGExecutionID = r.int64("dag_execution_id", 0)
+	req.IterationIndex = int(r.int64("iteration_index", -1))
+}
+
+func readSpecs(r *argReader, req *driver.Request) {
+	component := &pipelinespec.ComponentSpec{}
+	if _, ok := r.message("component", component); ok {
+		req.Component = component
+	}
+	task := &pipelinespec.PipelineTaskSpec{}
+	if _, ok := r.message("task", task); ok {
+		req.Task = task
+	}
+	container := &pipelinespec.PipelineDeploymentConfig_PipelineContainerSpec{}
+	if _, ok := r.message("container", container); ok {
+		req.Container = container
+	}
+	rc := &pipelinespec.PipelineJob_RuntimeConfig{}
+	if _, ok := r.message("runtime_config", rc); ok {
+		req.RuntimeConfig = rc
+	}
+	k8s := &kubernetesplatform.KubernetesExecutorConfig{}
+	if raw, ok := r.message("kubernetes_config", k8s); ok {
+		req.KubernetesConfig = k8s
+		req.KubernetesConfigJSON = raw
+	}
+}
+
+func readOptions(r *argReader, req *driver.Request) {
+	req.Options = driver.Options{
+		MLMDAddress:         r.strOr("mlmd_server_address", defaultMLMDAddress),
+		MLMDPort:            r.strOr("mlmd_server_port", defaultMLMDPort),
+		MLPipelineAddress:   r.strOr("ml_pipeline_server_address", defaultMLPipelineAddress),
+		MLPipelinePort:      r.strOr("ml_pipeline_server_port", defaultMLPipelinePort),
+		MLPipelineTLS:       r.boolean("ml_pipeline_tls_enabled"),
+		MetadataTLS:         r.boolean("metadata_tls_enabled"),
+		CACertPath:          r.str("ca_cert_path"),
+		CacheDisabled:       r.boolean("cache_disabled"),
+		LogLevel:            r.strOr("log_level", "1"),
+		PublishLogs:         r.strOr("publish_logs", "true"),
+		HTTPProxy:           r.str("http_proxy"),
+		HTTPSProxy:          r.str("https_proxy"),
+		NoProxy:             r.str("no_proxy"),
+		DefaultRunAsUser:    r.optInt64("default_run_as_user"),
+		DefaultRunAsGroup:   r.optInt64("default_run_as_group"),
+		DefaultRunAsNonRoot: r.optBool("default_run_as_non_root"),
+		DefaultHostUsers:    r.optBool("default_host_users"),
+	}
+}
+
+// validate applies the per-type rules of KFP's driver, naming the argument.
+func validate(req *driver.Request) error {
+	bad := func(arg, format string, a ...any) error {
+		return &ArgError{Arg: arg, Err: fmt.Errorf(format, a...)}
+	}
+	switch {
+	case req.PipelineName == "":
+		return bad("pipeline_name", "must not be empty")
+	case req.RunID == "":
+		return bad("run_id", "must not be empty")
+	case req.Component == nil:
+		return bad("component", "must not be empty")
+	}
+	if req.Type == driver.RootDAG {
+		switch {
+		case req.RuntimeConfig == nil:
+			return bad("runtime_config", "must not be empty for ROOT_DAG")
+		case req.Task.GetTaskInfo().GetName() != "":
+			return bad("task", "must be empty for ROOT_DAG")
+		case req.DAGExecutionID != 0:
+			return bad("dag_execution_id", "must be 0 for ROOT_DAG, got %d", req.DAGExecutionID)
+		case req.Container != nil:
+			return bad("container", "must be empty for ROOT_DAG")
+		case req.IterationIndex >= 0:
+			return bad("iteration_index", "must be negative for ROOT_DAG, got %d", req.IterationIndex)
+		}
+		return nil
+	}
+	switch {
+	case req.Task.GetTaskInfo().GetName() == "":
+		return bad("task", "taskInfo.name must not be empty for %s", req.Type)
+	case req.DAGExecutionID == 0:
+		return bad("dag_execution_id", "must not be 0 for %s", req.Type)
+	case req.RuntimeConfig != nil:
+		return bad("runtime_config", "must be empty for %s", req.Type)
+	case req.Type == driver.DAG && req.Container != nil:
+		return bad("container", "must be empty for DAG")
+	case req.Type == driver.Container && req.Container == nil:
+		return bad("container", "must not be empty for CONTAINER")
+	}
+	return nil
+}
+
+func unknownArgs(raw map[string]json.RawMessage) []string {
+	var out []string
+	for name := range raw {
+		if !knownArgs[name] {
+			out = append(out, name)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
