@@ -1,0 +1,134 @@
+package inputs
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/kubeflow/pipelines/api/v2alpha1/go/pipelinespec"
+	"google.golang.org/protobuf/types/known/structpb"
+
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/mlmd"
+)
+
+// Store is the MLMD access resolution needs; *mlmd.Client implements it.
+type Store interface {
+	Children(ctx context.Context, run *mlmd.Run, dagID int64) ([]*mlmd.Execution, error)
+	Artifacts(ctx context.Context, execIDs ...int64) (map[int64][]mlmd.LinkedArtifact, error)
+}
+
+// Job holds what KFP's job and task placeholders resolve to.
+type Job struct {
+	RunID          string
+	RunName        string // the Argo workflow name
+	RunDisplayName string
+	TaskName       string
+	ParentDAGID    int64
+	CreateTime     string // RFC 3339
+	ScheduleTime   string // RFC 3339; "" means the create time
+}
+
+// Resolver resolves the inputs of one task in one driver call. It memoises
+// MLMD listings for the duration of the call; make a new one per call.
+type Resolver struct {
+	store    Store
+	run      *mlmd.Run
+	parent   *mlmd.Execution
+	job      Job
+	children map[int64][]*mlmd.Execution
+	linked   map[int64][]mlmd.LinkedArtifact
+}
+
+// New returns a resolver for a task whose parent DAG execution is parent.
+func New(store Store, run *mlmd.Run, parent *mlmd.Execution, job Job) *Resolver {
+	return &Resolver{store: store, run: run, parent: parent, job: job,
+		children: map[int64][]*mlmd.Execution{}, linked: map[int64][]mlmd.LinkedArtifact{}}
+}
+
+// Options say which KFP rule variant applies.
+type Options struct {
+	// NestedDAG: a DAG task (not an iteration) fills unwired optional
+	// inputs with their default or null, as KFP does for nested pipelines.
+	NestedDAG bool
+	// Skip names inputs left out of type validation (ParallelFor items).
+	Skip []string
+}
+
+// Resolved is a task's resolved inputs.
+type Resolved struct {
+	Inputs *pipelinespec.ExecutorInput_Inputs
+	// nulls are inputs whose null value the driver inserted itself.
+	nulls map[string]bool
+}
+
+// Resolve resolves every input of task against component's definitions.
+func (r *Resolver) Resolve(ctx context.Context, task *pipelinespec.PipelineTaskSpec, comp *pipelinespec.ComponentSpec, opts Options) (*Resolved, error) {
+	res := &Resolved{
+		Inputs: &pipelinespec.ExecutorInput_Inputs{
+			ParameterValues: map[string]*structpb.Value{},
+			Artifacts:       map[string]*pipelinespec.ArtifactList{},
+		},
+		nulls: map[string]bool{},
+	}
+	if err := r.parameters(ctx, task, comp, res); err != nil {
+		return nil, err
+	}
+	if err := r.artifacts(ctx, task, comp, res); err != nil {
+		return nil, err
+	}
+	if err := r.selectors(task, res); err != nil {
+		return nil, err
+	}
+	if opts.NestedDAG {
+		fillOptional(comp, res)
+	}
+	if err := validate(comp, res, opts.Skip); err != nil {
+		return nil, r.inputErr(err.name, err.err)
+	}
+	return res, nil
+}
+
+// ResolveParameter resolves one parameter spec outside a task's inputs (the
+// kfp-kubernetes config refers to values this way).
+func (r *Resolver) ResolveParameter(ctx context.Context, spec *pipelinespec.TaskInputsSpec_InputParameterSpec) (*structpb.Value, error) {
+	return r.parameter(ctx, nil, spec)
+}
+
+func (r *Resolver) inputErr(name string, err error) error {
+	return fmt.Errorf("resolving input %q of task %q: %w", name, r.job.TaskName, err)
+}
+
+// childrenOf lists a DAG execution's direct children, once per call.
+func (r *Resolver) childrenOf(ctx context.Context, dag *mlmd.Execution) ([]*mlmd.Execution, error) {
+	if c, ok := r.children[dag.ID()]; ok {
+		return c, nil
+	}
+	c, err := r.store.Children(ctx, r.run, dag.ID())
+	if err != nil {
+		return nil, err
+	}
+	r.children[dag.ID()] = c
+	return c, nil
+}
+
+// child finds the task named task among a DAG execution's children; nil
+// when it has none (yet).
+func (r *Resolver) child(ctx context.Context, dag *mlmd.Execution, task string) (*mlmd.Execution, error) {
+	children, err := r.childrenOf(ctx, dag)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range children {
+		if c.TaskName() == task {
+			return c, nil
+		}
+	}
+	return nil, nil
+}
+
+func (r *Resolver) mustChild(ctx context.Context, dag *mlmd.Execution, task string) (*mlmd.Execution, error) {
+	c, err := r.child(ctx, dag, task)
+	if err == nil && c == nil {
+		err = fmt.Errorf("upstream task %q has no execution in DAG execution %d (did it run?)", task, dag.ID())
+	}
+	return c, err
+}
