@@ -1,0 +1,146 @@
+// Command kfp-driver-plugin is the Kubeflow Pipelines v2 driver as an Argo
+// Workflows executor plugin. This file only parses flags and wires packages.
+//
+//	kfp-driver-plugin serve      the executor-plugin HTTP server (the sidecar)
+//	kfp-driver-plugin configmap  render the plugin ConfigMap from admin settings
+//	kfp-driver-plugin version    print the version
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/golang/glog"
+	"sigs.k8s.io/yaml"
+
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver"
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/plugin"
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/pluginconfig"
+)
+
+// version is set at build time (-ldflags "-X main.version=...").
+var version = pluginconfig.Version
+
+const usage = `usage: kfp-driver-plugin <command> [flags]
+
+commands:
+  serve      serve the Argo executor-plugin API (run as the agent pod sidecar)
+  configmap  render the plugin ConfigMap (or plugin.yaml) from admin settings
+  version    print the version
+`
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	var err error
+	switch cmd, args := os.Args[1], os.Args[2:]; cmd {
+	case "serve":
+		err = serve(args)
+	case "configmap":
+		err = configmap(args, os.Stdout, os.Stderr)
+	case "version":
+		fmt.Println(version)
+	case "-h", "--help", "help":
+		fmt.Print(usage)
+	default:
+		fmt.Fprintf(os.Stderr, "unknown command %q\n%s", cmd, usage)
+		os.Exit(2)
+	}
+	glog.Flush()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "error:", err)
+		os.Exit(1)
+	}
+}
+
+// newFlags returns a flag set that also carries glog's flags (-v, ...),
+// logging to stderr unless told otherwise.
+func newFlags(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ExitOnError)
+	flag.CommandLine.VisitAll(func(f *flag.Flag) { fs.Var(f.Value, f.Name, f.Usage) })
+	_ = fs.Set("logtostderr", "true")
+	return fs
+}
+
+func serve(args []string) error {
+	cfg := plugin.DefaultConfig()
+	fs := newFlags("serve")
+	addr := fs.String("addr", fmt.Sprintf(":%d", pluginconfig.Port), "listen address")
+	tokenFile := fs.String("token-file", "/var/run/argo/token", "bearer token file written by Argo's agent")
+	grace := fs.Duration("shutdown-grace", 10*time.Second, "how long calls in progress may finish on SIGTERM")
+	fs.DurationVar(&cfg.Wait, "wait", cfg.Wait, "answer Running + requeue when the driver takes longer (keep under Argo's 30s)")
+	fs.DurationVar(&cfg.Requeue, "requeue", cfg.Requeue, "requeue for a call still running")
+	fs.DurationVar(&cfg.TransientRequeue, "transient-requeue", cfg.TransientRequeue, "requeue after a transient error (e.g. metadata store down)")
+	fs.DurationVar(&cfg.Runs.RunTimeout, "run-timeout", cfg.Runs.RunTimeout, "longest a single driver run may take")
+	fs.IntVar(&cfg.Runs.MaxEntries, "max-remembered", cfg.Runs.MaxEntries, "call outcomes remembered for idempotency")
+	fs.DurationVar(&cfg.Runs.MaxAge, "remember-for", cfg.Runs.MaxAge, "how long a call outcome is remembered")
+	fs.DurationVar(&cfg.Runs.FailedMaxAge, "remember-failed-for", cfg.Runs.FailedMaxAge, "how long a failed call outcome is remembered")
+	fs.Parse(args)
+
+	cfg.Auth = plugin.NewTokenFile(*tokenFile)
+	cfg.PodNamespace = plugin.PodNamespace(os.Getenv, plugin.ServiceAccountNamespaceFile)
+	cfg.Driver = notBuilt
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	return plugin.Serve(ctx, plugin.New(cfg), *addr, *grace, nil)
+}
+
+// notBuilt stands in until the driver is wired (issue 3).
+var notBuilt = driver.Func(func(context.Context, *driver.Request) (*driver.Result, error) {
+	return nil, errors.New("driver not built yet: this build only serves the plugin protocol")
+})
+
+func configmap(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("configmap")
+	out := fs.String("o", "", "write to this file instead of stdout")
+	image := fs.String("image", "", "plugin image (default $"+pluginconfig.EnvImage+", else "+pluginconfig.DefaultImage+")")
+	configFile := fs.String("config-file", "", "driver-config file (the kfp-driver-config ConfigMap key, mounted)")
+	namespace := fs.String("namespace", "", "metadata.namespace of the ConfigMap (default: none, set by kubectl/kustomize)")
+	format := fs.String("format", "configmap", "configmap | plugin (the plugin.yaml ExecutorPlugin manifest)")
+	fs.Parse(args)
+
+	src := pluginconfig.Sources{Lookup: os.LookupEnv, Image: *image, FileName: *configFile}
+	if *configFile != "" {
+		b, err := os.ReadFile(*configFile)
+		if err != nil {
+			return err
+		}
+		src.ConfigFile = b
+	}
+	settings, warnings, err := pluginconfig.Load(src)
+	for _, w := range warnings {
+		fmt.Fprintln(stderr, "warning:", w)
+	}
+	if err != nil {
+		return fmt.Errorf("invalid driver settings:\n%w", err)
+	}
+	var doc any
+	switch *format {
+	case "configmap":
+		if doc, err = settings.ConfigMap(*namespace); err != nil {
+			return err
+		}
+	case "plugin":
+		doc = settings.Plugin()
+	default:
+		return fmt.Errorf("unknown --format %q (want configmap or plugin)", *format)
+	}
+	b, err := yaml.Marshal(doc)
+	if err != nil {
+		return err
+	}
+	if *out == "" {
+		_, err = stdout.Write(b)
+		return err
+	}
+	return os.WriteFile(*out, b, 0o644)
+}
