@@ -122,3 +122,18 @@ func describe(v *structpb.Value) string {
 	}
 	return s
 }
+
+// Validated wraps inputs assembled outside Resolve (a ParallelFor
+// iteration's) and applies the same type validation.
+func Validated(in *pipelinespec.ExecutorInput_Inputs, comp *pipelinespec.ComponentSpec, skip []string) (*Resolved, error) {
+	res := &Resolved{Inputs: in, nulls: map[string]bool{}}
+	for name, v := range in.GetParameterValues() {
+		if _, isNull := v.GetKind().(*structpb.Value_NullValue); isNull {
+			res.nulls[name] = true // recorded by the loop driver, which inserted it
+		}
+	}
+	if err := validate(comp, res, skip); err != nil {
+		return nil, fmt.Errorf("input %q: %w", err.name, err.err)
+	}
+	return res, nil
+}
