@@ -1,0 +1,42 @@
+# kfp-driver-plugin. `make test` is the README's test command and what CI runs.
+SHELL := /bin/bash
+VERSION ?= 0.1.0
+IMAGE ?= ghcr.io/kfp-driver-plugin/kfp-driver-plugin:$(VERSION)
+export GONOSUMDB := github.com/kubeflow/pipelines
+export GOFLAGS := -mod=mod
+FUZZTIME ?= 30s
+
+.PHONY: build test unit lint fuzz bench tools image manifests plugin-yaml demo e2e
+
+## build: the static binary in bin/ (same command as the Dockerfile's build stage)
+build:
+	CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=$(VERSION)" -o bin/kfp-driver-plugin .
+
+## tools: build or reuse the real etcd, kube-apiserver, kubectl and Argo binaries in .tools/
+tools:
+	./hack/tools.sh
+
+## test: everything CI checks: tools, lint, unit + integration tests with -race, a short fuzz run
+test: tools lint unit fuzz
+
+lint:
+	go vet ./...
+	@out="$$(gofmt -l $$(git ls-files '*.go'))"; if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+unit:
+	KFP_PLUGIN_REQUIRE_TOOLS=1 go test -race -count=1 ./...
+
+fuzz:
+	go test -run '^$$' -fuzz '^FuzzDecodeArgs$$' -fuzztime $(FUZZTIME) ./plugin
+
+## bench: the benchmarks whose figures the README records
+bench: build
+	go test -run '^$$' -bench . -benchtime 2000x ./plugin .
+
+## plugin-yaml: regenerate plugin.yaml from the defaults
+plugin-yaml:
+	go run . configmap --format plugin > plugin.yaml
+
+## image: needs a container engine (not available on the development machines)
+image:
+	docker build --build-arg VERSION=$(VERSION) -t $(IMAGE) .
