@@ -3,6 +3,7 @@ package mlmd
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	pb "github.com/kubeflow/pipelines/third_party/ml-metadata/go/ml_metadata"
 	"google.golang.org/protobuf/proto"
@@ -12,7 +13,7 @@ import (
 // path key (input or output name) of the event that links them.
 type LinkedArtifact struct {
 	Event    pb.Event_Type
-	Key      string
+	Keys     []string // usually one; see eventPairs
 	Artifact *pb.Artifact
 }
 
@@ -21,7 +22,7 @@ type LinkedArtifact struct {
 func Select(linked []LinkedArtifact, t pb.Event_Type, key string) []*pb.Artifact {
 	var out []*pb.Artifact
 	for _, l := range linked {
-		if l.Event == t && l.Key == key {
+		if l.Event == t && slices.Contains(l.Keys, key) {
 			out = append(out, l.Artifact)
 		}
 	}
@@ -64,17 +65,19 @@ func (c *Client) Artifacts(ctx context.Context, execIDs ...int64) (map[int64][]L
 		if !ok {
 			return nil, fmt.Errorf("artifact %d of execution %d not found in MLMD", ev.GetArtifactId(), ev.GetExecutionId())
 		}
-		out[ev.GetExecutionId()] = append(out[ev.GetExecutionId()], LinkedArtifact{Event: ev.GetType(), Key: eventKey(ev), Artifact: a})
+		out[ev.GetExecutionId()] = append(out[ev.GetExecutionId()], LinkedArtifact{Event: ev.GetType(), Keys: eventKeys(ev), Artifact: a})
 	}
 	return out, nil
 }
 
-func eventKey(ev *pb.Event) string {
-	steps := ev.GetPath().GetSteps()
-	if len(steps) == 0 {
-		return ""
+func eventKeys(ev *pb.Event) []string {
+	var keys []string
+	for _, s := range ev.GetPath().GetSteps() {
+		if k := s.GetKey(); k != "" {
+			keys = append(keys, k)
+		}
 	}
-	return steps[0].GetKey()
+	return keys
 }
 
 // PutArtifacts registers new artifacts of one type and returns their IDs.

@@ -20,11 +20,15 @@ type Run struct {
 	Namespace        string
 	PipelineRoot     string
 	StoreSessionInfo string
+
+	// The contexts as stored: PutExecution updates the contexts it is
+	// given, so it must get them whole, never just their IDs.
+	stored []*pb.Context
 }
 
 // contexts is the pair attached to every execution of the run.
 func (r *Run) contexts() []*pb.Context {
-	return []*pb.Context{{Id: proto.Int64(r.PipelineContext)}, {Id: proto.Int64(r.RunContext)}}
+	return []*pb.Context{proto.Clone(r.stored[0]).(*pb.Context), proto.Clone(r.stored[1]).(*pb.Context)}
 }
 
 // RunSpec is what the root DAG driver knows about a new run.
@@ -103,6 +107,7 @@ func newRun(pipelineName, runID string, pipe, run *pb.Context) *Run {
 		Namespace:        stringProp(p, PropNamespace),
 		PipelineRoot:     stringProp(p, PropPipelineRoot),
 		StoreSessionInfo: stringProp(p, PropStoreSessionInfo),
+		stored:           []*pb.Context{pipe, run},
 	}
 }
 

@@ -48,7 +48,7 @@ func (c *Client) CreateExecution(ctx context.Context, run *Run, n NewExecution) 
 	if isAlreadyExists(err) {
 		existing, lookupErr := c.ExecutionByName(ctx, n.TypeName, n.Name)
 		if lookupErr == nil && existing == nil {
-			lookupErr = fmt.Errorf("MLMD reported %q as existing but has no such execution", n.Name)
+			lookupErr = fmt.Errorf("creating %s execution %q: %w", n.TypeName, n.Name, err)
 		}
 		return existing, false, lookupErr
 	}
@@ -78,11 +78,21 @@ func (c *Client) UpdateExecution(ctx context.Context, run *Run, e *pb.Execution,
 	return nil
 }
 
+// eventPairs links each artifact once per event type: MLMD allows one
+// (artifact, execution, type) event. An artifact under several names (a
+// ParallelFor iteration's item is also in the list it came from) gets one
+// event whose path has a key step per name; KFP's readers see the first.
 func eventPairs(refs []ArtifactRef, t pb.Event_Type, pairs []*pb.PutExecutionRequest_ArtifactAndEvent) []*pb.PutExecutionRequest_ArtifactAndEvent {
+	byID := map[int64]*pb.Event{}
 	for _, ref := range refs {
+		if ev, ok := byID[ref.ArtifactID]; ok {
+			ev.Path.Steps = append(ev.Path.Steps, keyPath(ref.Key).Steps...)
+			continue
+		}
+		ev := &pb.Event{Type: t.Enum(), ArtifactId: proto.Int64(ref.ArtifactID), Path: keyPath(ref.Key)}
+		byID[ref.ArtifactID] = ev
 		pairs = append(pairs, &pb.PutExecutionRequest_ArtifactAndEvent{
-			Artifact: &pb.Artifact{Id: proto.Int64(ref.ArtifactID)},
-			Event:    &pb.Event{Type: t.Enum(), ArtifactId: proto.Int64(ref.ArtifactID), Path: keyPath(ref.Key)},
+			Artifact: &pb.Artifact{Id: proto.Int64(ref.ArtifactID)}, Event: ev,
 		})
 	}
 	return pairs

@@ -100,3 +100,13 @@ func ptr[T any](v T) *T { return &v }
 func executionName(req *driver.Request) string {
 	return mlmd.ExecutionName(req.RunID, req.DAGExecutionID, req.TaskName, req.IterationIndex)
 }
+
+// settle propagates DAG states upwards after a step that ends without a
+// launcher run (a cache hit, a skipped task, an empty loop), as KFP's
+// launcher would after a run. Only the call that created the execution does.
+func (sc *scope) settle(ctx context.Context, created bool, dagID int64) error {
+	if !created {
+		return nil
+	}
+	return sc.client.PropagateDAGState(ctx, sc.run, dagID)
+}

@@ -90,6 +90,9 @@ func (t *containerTask) prepare(ctx context.Context) error {
 // skip records a task whose condition is false as CANCELED.
 func (t *containerTask) skip(ctx context.Context) (*driver.Result, error) {
 	exec, created, err := t.write(ctx, pb.Execution_CANCELED, nil)
+	if err == nil {
+		err = t.sc.settle(ctx, created, t.req.DAGExecutionID)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -105,6 +108,9 @@ func (t *containerTask) create(ctx context.Context, triggered *bool) (*driver.Re
 		state = pb.Execution_CACHED
 	}
 	exec, created, err := t.write(ctx, state, t.cached)
+	if err == nil && t.cached != nil {
+		err = t.sc.settle(ctx, created, t.req.DAGExecutionID)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -39,6 +39,13 @@ func (s *Service) dag(ctx context.Context, client *mlmd.Client, req *driver.Requ
 		return nil, err
 	}
 	exec, created, err := createDAG(ctx, sc, req, res, triggered, count)
+	switch {
+	case err != nil:
+	case exec.State() == pb.Execution_CANCELED:
+		err = sc.settle(ctx, created, req.DAGExecutionID)
+	case count != nil && *count == 0:
+		err = sc.settle(ctx, created, exec.ID())
+	}
 	if err != nil {
 		return nil, err
 	}

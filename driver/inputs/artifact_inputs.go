@@ -145,10 +145,12 @@ func (r *Resolver) ParentArtifacts(ctx context.Context) (map[string]*pipelinespe
 		if err != nil {
 			return nil, err
 		}
-		if out[l.Key] == nil {
-			out[l.Key] = &pipelinespec.ArtifactList{}
+		for _, key := range l.Keys {
+			if out[key] == nil {
+				out[key] = &pipelinespec.ArtifactList{}
+			}
+			out[key].Artifacts = append(out[key].Artifacts, ra)
 		}
-		out[l.Key].Artifacts = append(out[l.Key].Artifacts, ra)
 	}
 	return out, nil
 }

@@ -97,10 +97,10 @@ func (r *Resolver) through(ctx context.Context, dag *mlmd.Execution, key string,
 // iteration order; nested loops are flattened. Iterations whose producer
 // was skipped by a condition contribute nothing.
 func (r *Resolver) collect(ctx context.Context, exec *mlmd.Execution, key string, param bool) ([]source, error) {
+	if exec.State() == pb.Execution_CANCELED {
+		return nil, nil // a condition inside the loop body was false
+	}
 	if !exec.IsDAG() {
-		if exec.State() == pb.Execution_CANCELED {
-			return nil, nil
-		}
 		return []source{{exec, key}}, nil
 	}
 	if _, loop := exec.IterationCount(); !loop {

@@ -1,0 +1,159 @@
+package drivertest
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/kubeflow/pipelines/api/v2alpha1/go/pipelinespec"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver"
+)
+
+// task runs one task of a DAG: a DAG task (maybe a ParallelFor), an
+// importer or a container.
+func (wk *walk) task(ctx context.Context, name string, task *pipelinespec.PipelineTaskSpec, dagID int64, path string) (status, error) {
+	comp, err := wk.component(task)
+	if err != nil {
+		return failed, err
+	}
+	if comp.GetDag() != nil {
+		return wk.dagTask(ctx, name, task, comp, dagID, path)
+	}
+	exec := wk.p.Executors[comp.GetExecutorLabel()]
+	if imp := exec.GetImporter(); imp != nil {
+		return succeeded, wk.importer(ctx, task, comp, imp, dagID)
+	}
+	if exec.GetContainer() == nil {
+		return failed, fmt.Errorf("task %q: executor %q is neither a container nor an importer", name, comp.GetExecutorLabel())
+	}
+	return wk.container(ctx, name, task, comp, exec.GetContainer(), dagID, path)
+}
+
+func (wk *walk) request(t driver.Type, name string, task *pipelinespec.PipelineTaskSpec, comp *pipelinespec.ComponentSpec, dagID int64, iteration int) *driver.Request {
+	req := wk.Base
+	req.Type, req.TaskName, req.DAGExecutionID, req.IterationIndex = t, name, dagID, iteration
+	req.Task = proto.Clone(task).(*pipelinespec.PipelineTaskSpec)
+	req.Component = comp
+	return &req
+}
+
+func (wk *walk) dagTask(ctx context.Context, name string, task *pipelinespec.PipelineTaskSpec, comp *pipelinespec.ComponentSpec, dagID int64, path string) (status, error) {
+	res, err := wk.call(ctx, wk.request(driver.DAG, name, task, comp, dagID, -1), path, name)
+	if err != nil {
+		return failed, err
+	}
+	if res.Condition != nil && !*res.Condition {
+		return skipped, nil
+	}
+	if task.GetParameterIterator() == nil && task.GetArtifactIterator() == nil {
+		return wk.dag(ctx, comp, res.ExecutionID, path)
+	}
+	result := succeeded
+	for i := range *res.IterationCount {
+		it, err := wk.call(ctx, wk.request(driver.DAG, name, task, comp, res.ExecutionID, i), fmt.Sprintf("%s[%d]", path, i), name)
+		if err != nil {
+			return failed, err
+		}
+		st, err := wk.dag(ctx, comp, it.ExecutionID, fmt.Sprintf("%s[%d]", path, i))
+		if err != nil {
+			return failed, err
+		}
+		if st == failed {
+			result = failed
+		}
+	}
+	return result, nil
+}
+
+func (wk *walk) container(ctx context.Context, name string, task *pipelinespec.PipelineTaskSpec, comp *pipelinespec.ComponentSpec,
+	ctr *pipelinespec.PipelineDeploymentConfig_PipelineContainerSpec, dagID int64, path string) (status, error) {
+	req := wk.request(driver.Container, name, task, comp, dagID, -1)
+	req.Container = ctr
+	cfg, raw, err := wk.p.KubernetesConfig(comp.GetExecutorLabel())
+	if err != nil {
+		return failed, err
+	}
+	req.KubernetesConfig, req.KubernetesConfigJSON = cfg, raw
+	res, err := wk.call(ctx, req, path, name)
+	if err != nil {
+		return failed, err
+	}
+	step := wk.trace.Steps[len(wk.trace.Steps)-1]
+	switch {
+	case res.Condition != nil && !*res.Condition:
+		return skipped, nil
+	case res.CachedDecision != nil && *res.CachedDecision:
+		return succeeded, nil
+	}
+	launch, err := ParseLaunch(res.PodSpecPatch)
+	if err != nil {
+		return failed, fmt.Errorf("task %q: %w", name, err)
+	}
+	step.Launch = launch
+	out := Outcome{Parameters: wk.outputs(name, comp), Failed: wk.Fail[name]}
+	if err := wk.Launcher.Complete(ctx, launch, out); err != nil {
+		return failed, fmt.Errorf("launcher stand-in for %q: %w", name, err)
+	}
+	if out.Failed {
+		return failed, nil
+	}
+	return succeeded, nil
+}
+
+func (wk *walk) importer(ctx context.Context, task *pipelinespec.PipelineTaskSpec, comp *pipelinespec.ComponentSpec,
+	spec *pipelinespec.PipelineDeploymentConfig_ImporterSpec, dagID int64) error {
+	run, err := wk.MLMD.RunOf(ctx, wk.Base.PipelineName, wk.Base.RunID)
+	if err != nil {
+		return err
+	}
+	parent, err := wk.MLMD.ExecutionByID(ctx, dagID)
+	if err != nil {
+		return err
+	}
+	key := "artifact"
+	for k := range comp.GetOutputDefinitions().GetArtifacts() {
+		key = k
+	}
+	return wk.Launcher.Import(ctx, run, parent, task, spec, key)
+}
+
+// call makes one driver call (twice with Repeat) and records it.
+func (wk *walk) call(ctx context.Context, req *driver.Request, path, task string) (*driver.Result, error) {
+	res, err := wk.Driver.Run(ctx, req)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", req.Type, path, err)
+	}
+	if wk.Repeat {
+		again, err := wk.Driver.Run(ctx, req)
+		if err != nil {
+			return nil, fmt.Errorf("%s %s (repeated): %w", req.Type, path, err)
+		}
+		if d := diff(res, again); d != "" {
+			return nil, fmt.Errorf("%s %s: a repeated call replied differently: %s", req.Type, path, d)
+		}
+	}
+	wk.trace.Steps = append(wk.trace.Steps, &Step{Type: req.Type, Task: task, Path: path, Iteration: req.IterationIndex, Result: res})
+	return res, nil
+}
+
+func diff(a, b *driver.Result) string {
+	oa, ob := a.Outputs(driver.Container), b.Outputs(driver.Container)
+	oa[driver.OutputIterationCount], ob[driver.OutputIterationCount] = fmt.Sprint(deref(a.IterationCount)), fmt.Sprint(deref(b.IterationCount))
+	for k, v := range oa {
+		if ob[k] != v {
+			return fmt.Sprintf("%s: %.60q then %.60q", k, v, ob[k])
+		}
+	}
+	if len(oa) != len(ob) {
+		return fmt.Sprintf("outputs %v then %v", oa, ob)
+	}
+	return ""
+}
+
+func deref(p *int) int {
+	if p == nil {
+		return -1
+	}
+	return *p
+}

@@ -1,0 +1,66 @@
+package mlmd
+
+import (
+	"context"
+
+	pb "github.com/kubeflow/pipelines/third_party/ml-metadata/go/ml_metadata"
+	"google.golang.org/protobuf/proto"
+)
+
+// PropagateDAGState updates DAG states bottom-up from dagID as KFP's launcher does:
+// a DAG whose expected children (iteration_count, else total_dag_tasks) are
+// all done (COMPLETE, CACHED, CANCELED) becomes COMPLETE; one with a failed
+// child becomes FAILED; the root (neither property) is left alone.
+//
+// The launcher calls this after a task ran. The driver calls it where no
+// launcher runs (cache hits, skipped tasks, empty loops); KFP does not, so a
+// DAG whose last task was a cache hit stays RUNNING there and a oneOf or an
+// exit handler reading its state fails.
+func (c *Client) PropagateDAGState(ctx context.Context, run *Run, dagID int64) error {
+	for dagID != 0 {
+		dag, err := c.ExecutionByID(ctx, dagID)
+		if err != nil {
+			return err
+		}
+		expected, ok := dag.Int(PropIterationCount)
+		if !ok {
+			if expected, ok = dag.Int(PropTotalDAGTasks); !ok {
+				return nil
+			}
+		}
+		children, err := c.Children(ctx, run, dagID)
+		if err != nil {
+			return err
+		}
+		state := dagState(children, int(expected))
+		if state == dag.State() || state == pb.Execution_UNKNOWN {
+			return nil
+		}
+		e := proto.Clone(dag.Proto).(*pb.Execution)
+		e.LastKnownState = state.Enum()
+		if err := c.UpdateExecution(ctx, run, e, nil); err != nil {
+			return err
+		}
+		dagID = dag.ParentDAGID()
+	}
+	return nil
+}
+
+func dagState(children []*Execution, expected int) pb.Execution_State {
+	done, failed := 0, 0
+	for _, c := range children {
+		switch c.State() {
+		case pb.Execution_COMPLETE, pb.Execution_CACHED, pb.Execution_CANCELED:
+			done++
+		case pb.Execution_FAILED:
+			failed++
+		}
+	}
+	switch {
+	case done == expected:
+		return pb.Execution_COMPLETE
+	case failed > 0:
+		return pb.Execution_FAILED
+	}
+	return pb.Execution_UNKNOWN
+}
