@@ -91,9 +91,9 @@ func eventPairs(refs []ArtifactRef, t pb.Event_Type, pairs []*pb.PutExecutionReq
 		}
 		ev := &pb.Event{Type: t.Enum(), ArtifactId: proto.Int64(ref.ArtifactID), Path: keyPath(ref.Key)}
 		byID[ref.ArtifactID] = ev
-		pairs = append(pairs, &pb.PutExecutionRequest_ArtifactAndEvent{
-			Artifact: &pb.Artifact{Id: proto.Int64(ref.ArtifactID)}, Event: ev,
-		})
+		// Event only: a pair with an artifact updates that artifact, and a
+		// partial one would wipe its URI and properties.
+		pairs = append(pairs, &pb.PutExecutionRequest_ArtifactAndEvent{Event: ev})
 	}
 	return pairs
 }

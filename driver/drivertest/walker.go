@@ -192,3 +192,14 @@ func (wk *walk) component(task *pipelinespec.PipelineTaskSpec) (*pipelinespec.Co
 	}
 	return comp, nil
 }
+
+// At returns the step at a DAG path, e.g. "root/for-loop-1" or
+// "root/for-loop-1[0]/print-op"; nil when there is none.
+func (t *Trace) At(path string) *Step {
+	for _, s := range t.Steps {
+		if s.Path == path {
+			return s
+		}
+	}
+	return nil
+}
