@@ -1,0 +1,120 @@
+package profile
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/golang/glog"
+)
+
+// Paths served.
+const (
+	SyncPath    = "/sync"
+	HealthzPath = "/healthz"
+)
+
+// maxBody bounds a sync request: the observed attachments of one namespace
+// (a few Secrets and ConfigMaps) are far smaller.
+const maxBody = 32 << 20
+
+// Handler serves the sync hook and a health check.
+type Handler struct {
+	Settings Settings
+	Metadata *PodMetadataSource
+	mux      *http.ServeMux
+}
+
+// NewHandler wires the routes.
+func NewHandler(s Settings, md *PodMetadataSource) *Handler {
+	h := &Handler{Settings: s, Metadata: md, mux: http.NewServeMux()}
+	h.mux.HandleFunc("POST "+SyncPath, h.sync)
+	h.mux.HandleFunc("GET "+HealthzPath, func(w http.ResponseWriter, _ *http.Request) {
+		io.WriteString(w, "ok\n")
+	})
+	return h
+}
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
+
+// sync answers 400 for a request it cannot read and 500 when the plugin
+// pod metadata cannot be read: metacontroller then retries and leaves the
+// existing attachments alone, which is safer than syncing without it.
+func (h *Handler) sync(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	if err != nil {
+		http.Error(w, "read body: "+err.Error(), http.StatusBadRequest)
+		return
+	}
+	req, err := DecodeRequest(body)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	resp, err := h.respond(req)
+	if err != nil {
+		glog.Errorf("sync %s: %v", name(req.Object), err)
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	out, err := json.Marshal(wireBody(req, resp))
+	if err != nil {
+		http.Error(w, "encode response: "+err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Write(out)
+	// Names and counts only: attachments include Secrets.
+	glog.Infof("sync %s: %d attachments, %s=%v, %s", name(req.Object), len(resp.Attachments),
+		ReadyKey, resp.Status[ReadyKey], time.Since(start).Round(time.Microsecond))
+}
+
+func (h *Handler) respond(req *Request) (*Response, error) {
+	md, err := h.Metadata.Load()
+	if err != nil {
+		return nil, err
+	}
+	return Sync(req, h.Settings, md)
+}
+
+// wireBody names the attachments as the caller did: "children" for a
+// CompositeController, "attachments" for a DecoratorController.
+func wireBody(req *Request, resp *Response) any {
+	if req.composite() {
+		return map[string]any{"status": resp.Status, "children": resp.Attachments}
+	}
+	return resp
+}
+
+// Serve listens on addr until ctx is done, then lets calls in progress
+// finish for up to grace. ready, if not nil, receives the bound address.
+func Serve(ctx context.Context, h http.Handler, addr string, grace time.Duration, ready chan<- string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", addr, err)
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	glog.Infof("serving the profile sync hook (POST %s) on %s", SyncPath, ln.Addr())
+	if ready != nil {
+		ready <- ln.Addr().String()
+	}
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
