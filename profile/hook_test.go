@@ -261,7 +261,7 @@ func TestPluginAccountAndSecrets(t *testing.T) {
 	}
 	for account, secret := range map[string]string{
 		"ml-pipeline-driver-agent-executor-plugin": "ml-pipeline-driver-agent-executor-plugin.service-account-token",
-		"default-editor":                           "default-editor.service-account-token",
+		"default-editor": "default-editor.service-account-token",
 	} {
 		s := got["Secret.v1 team-a/"+secret]
 		if s == nil || s["type"] != "kubernetes.io/service-account-token" || annotation(s, "kubernetes.io/service-account.name") != account {
