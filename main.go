@@ -3,6 +3,7 @@
 //
 //	kfp-driver-plugin serve      the executor-plugin HTTP server (the sidecar)
 //	kfp-driver-plugin configmap  render the plugin ConfigMap from admin settings
+//	kfp-driver-plugin sync       the multi-user profile controller's sync hook
 //	kfp-driver-plugin version    print the version
 package main
 
@@ -23,6 +24,7 @@ import (
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/plugin"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/pluginconfig"
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/profile"
 )
 
 // version is set at build time (-ldflags "-X main.version=...").
@@ -33,6 +35,7 @@ const usage = `usage: kfp-driver-plugin <command> [flags]
 commands:
   serve      serve the Argo executor-plugin API (run as the agent pod sidecar)
   configmap  render the plugin ConfigMap (or plugin.yaml) from admin settings
+  sync       serve the profile controller's metacontroller sync hook (multi-user)
   version    print the version
 `
 
@@ -47,6 +50,8 @@ func main() {
 		err = serve(args)
 	case "configmap":
 		err = configmap(args, os.Stdout, os.Stderr)
+	case "sync":
+		err = syncHook(args)
 	case "version":
 		fmt.Println(version)
 	case "-h", "--help", "help":
@@ -143,4 +148,28 @@ func configmap(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	return os.WriteFile(*out, b, 0o644)
+}
+
+// syncHook serves the DecoratorController sync hook. Settings come from the
+// environment (sync.py's names); --addr defaults to :$CONTROLLER_PORT.
+func syncHook(args []string) error {
+	fs := newFlags("sync")
+	addr := fs.String("addr", "", "listen address (default :$"+profile.EnvControllerPort+", else :8080)")
+	grace := fs.Duration("shutdown-grace", 5*time.Second, "how long syncs in progress may finish on SIGTERM")
+	fs.Parse(args)
+
+	settings, err := profile.LoadSettings(os.Environ())
+	if err != nil {
+		return fmt.Errorf("invalid profile controller settings:\n%w", err)
+	}
+	metadata := profile.NewPodMetadataSource(settings.PodMetadataDir)
+	if _, err := metadata.Load(); err != nil {
+		return err
+	}
+	if *addr == "" {
+		*addr = fmt.Sprintf(":%d", settings.ControllerPort)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	return profile.Serve(ctx, profile.NewHandler(settings, metadata), *addr, *grace, nil)
 }
