@@ -3,6 +3,7 @@ package mlmd
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	pb "github.com/kubeflow/pipelines/third_party/ml-metadata/go/ml_metadata"
 	"google.golang.org/protobuf/types/known/structpb"
@@ -111,11 +112,18 @@ func (c *Client) ExecutionByName(ctx context.Context, typeName, name string) (*E
 }
 
 // Children lists the executions whose parent_dag_id is dagID, within the
-// run. It pages through MLMD's 100-per-page limit. The cost follows the
-// number of the DAG's direct children, not the size of the run. One round
-// trip per 100 children.
-func (c *Client) Children(ctx context.Context, run *Run, dagID int64) ([]*Execution, error) {
+// run; with taskNames, only the children with those task_name values. The
+// cost follows the number of matching children, never the size of the run.
+// One round trip per 100 matches.
+func (c *Client) Children(ctx context.Context, run *Run, dagID int64, taskNames ...string) ([]*Execution, error) {
 	filter := fmt.Sprintf("custom_properties.%s.int_value = %d", PropParentDAGID, dagID)
+	if len(taskNames) > 0 {
+		quoted := make([]string, len(taskNames))
+		for i, n := range taskNames {
+			quoted[i] = "'" + strings.ReplaceAll(n, "'", "''") + "'"
+		}
+		filter += fmt.Sprintf(" AND custom_properties.%s.string_value IN (%s)", PropTaskName, strings.Join(quoted, ", "))
+	}
 	var all []*pb.Execution
 	var token *string
 	for {

@@ -12,7 +12,7 @@ import (
 
 // Store is the MLMD access resolution needs; *mlmd.Client implements it.
 type Store interface {
-	Children(ctx context.Context, run *mlmd.Run, dagID int64) ([]*mlmd.Execution, error)
+	Children(ctx context.Context, run *mlmd.Run, dagID int64, taskNames ...string) ([]*mlmd.Execution, error)
 	Artifacts(ctx context.Context, execIDs ...int64) (map[int64][]mlmd.LinkedArtifact, error)
 }
 
@@ -34,14 +34,22 @@ type Resolver struct {
 	run      *mlmd.Run
 	parent   *mlmd.Execution
 	job      Job
-	children map[int64][]*mlmd.Execution
+	children map[int64]*kids
 	linked   map[int64][]mlmd.LinkedArtifact
+}
+
+// kids is what one call has read of a DAG's children: all of them, or the
+// ones with the task names asked for so far.
+type kids struct {
+	all    []*mlmd.Execution // nil until listed in full
+	byName map[string]*mlmd.Execution
+	asked  map[string]bool
 }
 
 // New returns a resolver for a task whose parent DAG execution is parent.
 func New(store Store, run *mlmd.Run, parent *mlmd.Execution, job Job) *Resolver {
 	return &Resolver{store: store, run: run, parent: parent, job: job,
-		children: map[int64][]*mlmd.Execution{}, linked: map[int64][]mlmd.LinkedArtifact{}}
+		children: map[int64]*kids{}, linked: map[int64][]mlmd.LinkedArtifact{}}
 }
 
 // Options say which KFP rule variant applies.
@@ -62,6 +70,9 @@ type Resolved struct {
 
 // Resolve resolves every input of task against component's definitions.
 func (r *Resolver) Resolve(ctx context.Context, task *pipelinespec.PipelineTaskSpec, comp *pipelinespec.ComponentSpec, opts Options) (*Resolved, error) {
+	if err := r.prefetch(ctx, r.parent, producerNames(task)...); err != nil {
+		return nil, err
+	}
 	res := &Resolved{
 		Inputs: &pipelinespec.ExecutorInput_Inputs{
 			ParameterValues: map[string]*structpb.Value{},
@@ -97,32 +108,89 @@ func (r *Resolver) inputErr(name string, err error) error {
 	return fmt.Errorf("resolving input %q of task %q: %w", name, r.job.TaskName, err)
 }
 
-// childrenOf lists a DAG execution's direct children, once per call.
-func (r *Resolver) childrenOf(ctx context.Context, dag *mlmd.Execution) ([]*mlmd.Execution, error) {
-	if c, ok := r.children[dag.ID()]; ok {
-		return c, nil
+func (r *Resolver) kidsOf(dag *mlmd.Execution) *kids {
+	k, ok := r.children[dag.ID()]
+	if !ok {
+		k = &kids{byName: map[string]*mlmd.Execution{}, asked: map[string]bool{}}
+		r.children[dag.ID()] = k
 	}
-	c, err := r.store.Children(ctx, r.run, dag.ID())
+	return k
+}
+
+// prefetch reads, in one round trip, the children of dag named tasks that
+// this call has not asked for yet.
+func (r *Resolver) prefetch(ctx context.Context, dag *mlmd.Execution, tasks ...string) error {
+	k := r.kidsOf(dag)
+	var missing []string
+	for _, t := range tasks {
+		if !k.asked[t] && k.all == nil {
+			missing = append(missing, t)
+			k.asked[t] = true
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	found, err := r.store.Children(ctx, r.run, dag.ID(), missing...)
+	if err != nil {
+		return err
+	}
+	for _, c := range found {
+		k.byName[c.TaskName()] = c
+	}
+	return nil
+}
+
+// childrenOf lists all of a DAG execution's children (a loop's
+// iterations), once per call.
+func (r *Resolver) childrenOf(ctx context.Context, dag *mlmd.Execution) ([]*mlmd.Execution, error) {
+	k := r.kidsOf(dag)
+	if k.all != nil {
+		return k.all, nil
+	}
+	all, err := r.store.Children(ctx, r.run, dag.ID())
 	if err != nil {
 		return nil, err
 	}
-	r.children[dag.ID()] = c
-	return c, nil
+	k.all = all
+	return all, nil
 }
 
 // child finds the task named task among a DAG execution's children; nil
 // when it has none (yet).
 func (r *Resolver) child(ctx context.Context, dag *mlmd.Execution, task string) (*mlmd.Execution, error) {
-	children, err := r.childrenOf(ctx, dag)
-	if err != nil {
+	if err := r.prefetch(ctx, dag, task); err != nil {
 		return nil, err
 	}
-	for _, c := range children {
-		if c.TaskName() == task {
-			return c, nil
+	k := r.kidsOf(dag)
+	if k.all != nil {
+		for _, c := range k.all {
+			if c.TaskName() == task {
+				return c, nil
+			}
+		}
+		return nil, nil
+	}
+	return k.byName[task], nil
+}
+
+// producerNames are the sibling tasks a task's inputs read from.
+func producerNames(task *pipelinespec.PipelineTaskSpec) []string {
+	var names []string
+	for _, p := range task.GetInputs().GetParameters() {
+		if n := p.GetTaskOutputParameter().GetProducerTask(); n != "" {
+			names = append(names, n)
+		}
+		if p.GetTaskFinalStatus() != nil && len(task.GetDependentTasks()) > 0 {
+			names = append(names, task.GetDependentTasks()[0])
 		}
 	}
-	return nil, nil
+	for _, a := range task.GetInputs().GetArtifacts() {
+		if n := a.GetTaskOutputArtifact().GetProducerTask(); n != "" {
+			names = append(names, n)
+		}
+	}
+	return names
 }
 
 func (r *Resolver) mustChild(ctx context.Context, dag *mlmd.Execution, task string) (*mlmd.Execution, error) {

@@ -81,6 +81,13 @@ func (r *Resolver) through(ctx context.Context, dag *mlmd.Execution, key string,
 		c, err := r.mustChild(ctx, dag, cands[0].Task)
 		return c, cands[0].Key, err
 	}
+	names := make([]string, len(cands))
+	for i, c := range cands {
+		names[i] = c.Task
+	}
+	if err := r.prefetch(ctx, dag, names...); err != nil {
+		return nil, "", err
+	}
 	for _, cand := range cands {
 		c, err := r.child(ctx, dag, cand.Task)
 		if err != nil {
