@@ -97,3 +97,23 @@ func (c *Client) PutArtifacts(ctx context.Context, typeName string, arts ...*pb.
 	}
 	return r.GetArtifactIds(), nil
 }
+
+// OutputRefs returns the artifacts an execution output, by event key,
+// without reading the artifacts themselves (a cache hit only links them).
+// One round trip.
+func (c *Client) OutputRefs(ctx context.Context, execID int64) ([]ArtifactRef, error) {
+	er, err := c.svc.GetEventsByExecutionIDs(ctx, &pb.GetEventsByExecutionIDsRequest{ExecutionIds: []int64{execID}})
+	if err != nil {
+		return nil, fmt.Errorf("reading events of execution %d: %w", execID, err)
+	}
+	var refs []ArtifactRef
+	for _, ev := range er.GetEvents() {
+		if ev.GetType() != pb.Event_OUTPUT {
+			continue
+		}
+		for _, k := range eventKeys(ev) {
+			refs = append(refs, ArtifactRef{Key: k, ArtifactID: ev.GetArtifactId()})
+		}
+	}
+	return refs, nil
+}

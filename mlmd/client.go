@@ -21,6 +21,7 @@ type Client struct {
 	typeIDs   map[typeKey]int64
 	typeNames map[int64]string // execution type ID -> name
 	runs      map[runKey]*Run
+	dags      map[int64]*Execution // see ParentDAG
 }
 
 type typeKind int
@@ -42,6 +43,9 @@ type runKey struct{ pipeline, run string }
 // workflow, so this is only reached by long-lived test or dev processes.
 const maxCachedRuns = 4096
 
+// maxCachedDAGs bounds the parent DAG cache the same way.
+const maxCachedDAGs = 16384
+
 // NewClient wraps an established connection (the pool uses it; tests may
 // pass their own). Every RPC made through it is counted (Calls).
 func NewClient(cc grpc.ClientConnInterface) *Client {
@@ -57,6 +61,7 @@ func NewClient(cc grpc.ClientConnInterface) *Client {
 		typeIDs:   map[typeKey]int64{},
 		typeNames: map[int64]string{},
 		runs:      map[runKey]*Run{},
+		dags:      map[int64]*Execution{},
 	}
 }
 

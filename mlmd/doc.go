@@ -28,8 +28,9 @@
 //
 // # Caching in memory
 //
-// Only facts MLMD never changes are cached per Client: type IDs, and a run's
-// two contexts (their properties are written once, at creation). Executions
-// are always read fresh, because the launcher updates their state and
-// outputs.
+// Only facts MLMD never changes are cached per Client: type IDs, a run's
+// two contexts (their properties are written once, at creation), and the
+// creation-time fields of parent DAG executions (ParentDAG). Anything whose
+// state or outputs matter (producers, oneOf branches, cache sources) is
+// always read fresh, because the launcher updates it.
 package mlmd

@@ -3,6 +3,7 @@ package mlmd
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 
 	pb "github.com/kubeflow/pipelines/third_party/ml-metadata/go/ml_metadata"
@@ -92,6 +93,33 @@ func (c *Client) ExecutionByID(ctx context.Context, id int64) (*Execution, error
 	return es[0], nil
 }
 
+// ParentDAG reads a DAG execution for the steps that run under it. Only
+// what never changes after creation may be used from the result: ID, type,
+// task name, parent, iteration index and count, inputs, output mappings.
+// Its state is whatever it was when first read. That makes it safe to keep
+// in memory: the first call per DAG costs one round trip, later ones none.
+func (c *Client) ParentDAG(ctx context.Context, id int64) (*Execution, error) {
+	c.mu.Lock()
+	e, ok := c.dags[id]
+	c.mu.Unlock()
+	if ok {
+		return e, nil
+	}
+	e, err := c.ExecutionByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if e.IsDAG() {
+		c.mu.Lock()
+		if len(c.dags) >= maxCachedDAGs {
+			clear(c.dags)
+		}
+		c.dags[id] = e
+		c.mu.Unlock()
+	}
+	return e, nil
+}
+
 // ExecutionByName reads the execution with that type and name; nil when
 // there is none.
 func (c *Client) ExecutionByName(ctx context.Context, typeName, name string) (*Execution, error) {
@@ -116,7 +144,20 @@ func (c *Client) ExecutionByName(ctx context.Context, typeName, name string) (*E
 // cost follows the number of matching children, never the size of the run.
 // One round trip per 100 matches.
 func (c *Client) Children(ctx context.Context, run *Run, dagID int64, taskNames ...string) ([]*Execution, error) {
-	filter := fmt.Sprintf("custom_properties.%s.int_value = %d", PropParentDAGID, dagID)
+	return c.ChildrenOf(ctx, run, []int64{dagID}, taskNames...)
+}
+
+// ChildrenOf is Children of several DAG executions in one listing (a
+// ParallelFor's iterations); group the result by ParentDAGID.
+func (c *Client) ChildrenOf(ctx context.Context, run *Run, dagIDs []int64, taskNames ...string) ([]*Execution, error) {
+	ids := make([]string, len(dagIDs))
+	for i, id := range dagIDs {
+		ids[i] = strconv.FormatInt(id, 10)
+	}
+	filter := fmt.Sprintf("custom_properties.%s.int_value IN (%s)", PropParentDAGID, strings.Join(ids, ", "))
+	if len(dagIDs) == 1 {
+		filter = fmt.Sprintf("custom_properties.%s.int_value = %d", PropParentDAGID, dagIDs[0])
+	}
 	if len(taskNames) > 0 {
 		quoted := make([]string, len(taskNames))
 		for i, n := range taskNames {
@@ -133,7 +174,7 @@ func (c *Client) Children(ctx context.Context, run *Run, dagID int64, taskNames 
 			Options:   &pb.ListOperationOptions{MaxResultSize: &size, FilterQuery: &filter, NextPageToken: token},
 		})
 		if err != nil {
-			return nil, fmt.Errorf("listing tasks of DAG execution %d: %w", dagID, err)
+			return nil, fmt.Errorf("listing tasks of DAG executions %v: %w", dagIDs, err)
 		}
 		all = append(all, r.GetExecutions()...)
 		if r.GetNextPageToken() == "" {

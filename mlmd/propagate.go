@@ -18,7 +18,7 @@ import (
 // exit handler reading its state fails.
 func (c *Client) PropagateDAGState(ctx context.Context, run *Run, dagID int64) error {
 	for dagID != 0 {
-		dag, err := c.ExecutionByID(ctx, dagID)
+		dag, err := c.ParentDAG(ctx, dagID) // only creation-time fields are used
 		if err != nil {
 			return err
 		}
@@ -33,8 +33,8 @@ func (c *Client) PropagateDAGState(ctx context.Context, run *Run, dagID int64) e
 			return err
 		}
 		state := dagState(children, int(expected))
-		if state == dag.State() || state == pb.Execution_UNKNOWN {
-			return nil
+		if state == pb.Execution_UNKNOWN {
+			return nil // still running; writing again when done is harmless
 		}
 		e := proto.Clone(dag.Proto).(*pb.Execution)
 		e.LastKnownState = state.Enum()

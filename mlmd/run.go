@@ -71,30 +71,28 @@ func (c *Client) EnsureRun(ctx context.Context, s RunSpec) (*Run, error) {
 	return c.rememberRun(newRun(s.PipelineName, s.RunID, pipe, run)), nil
 }
 
-// RunOf returns an existing run's contexts: from memory, or with two
-// concurrent look-ups by name. A run that does not exist is an error: only
-// the root DAG driver creates runs.
-func (c *Client) RunOf(ctx context.Context, pipelineName, runID string) (*Run, error) {
+// RunOf returns an existing run's contexts: from memory, or with one
+// GetContextsByExecution of an execution of the run (the parent DAG). A run
+// that does not exist is an error: only the root DAG driver creates runs.
+func (c *Client) RunOf(ctx context.Context, pipelineName, runID string, execID int64) (*Run, error) {
 	if r := c.cachedRun(pipelineName, runID); r != nil {
 		return r, nil
 	}
-	var pipe, run *pb.Context
-	var pipeErr error
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		pipe, pipeErr = c.contextByName(ctx, PipelineContextType, pipelineName)
-	}()
-	run, err := c.contextByName(ctx, RunContextType, runID)
-	<-done
-	if err == nil {
-		err = pipeErr
-	}
+	resp, err := c.svc.GetContextsByExecution(ctx, &pb.GetContextsByExecutionRequest{ExecutionId: &execID})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("reading the contexts of execution %d: %w", execID, err)
+	}
+	var pipe, run *pb.Context
+	for _, x := range resp.GetContexts() {
+		switch {
+		case x.GetName() == runID && x.GetType() != PipelineContextType && run == nil:
+			run = x
+		case x.GetName() == pipelineName && x.GetType() != RunContextType:
+			pipe = x
+		}
 	}
 	if pipe == nil || run == nil {
-		return nil, fmt.Errorf("run %q of pipeline %q has no MLMD contexts (was the root DAG driver run?)", runID, pipelineName)
+		return nil, fmt.Errorf("execution %d is not in run %q of pipeline %q (was the root DAG driver run?)", execID, runID, pipelineName)
 	}
 	return c.rememberRun(newRun(pipelineName, runID, pipe, run)), nil
 }
@@ -130,19 +128,21 @@ func (c *Client) getOrCreateContext(ctx context.Context, typeName, name string, 
 	if err != nil {
 		return nil, err
 	}
-	_, err = c.svc.PutContexts(ctx, &pb.PutContextsRequest{Contexts: []*pb.Context{{
-		Name: proto.String(name), TypeId: proto.Int64(typeID), CustomProperties: props,
-	}}})
+	created := &pb.Context{Name: proto.String(name), TypeId: proto.Int64(typeID), CustomProperties: props}
+	r, err := c.svc.PutContexts(ctx, &pb.PutContextsRequest{Contexts: []*pb.Context{created}})
+	if err == nil && len(r.GetContextIds()) == 1 {
+		created.Id = proto.Int64(r.GetContextIds()[0])
+		return created, nil
+	}
 	if err != nil && !isAlreadyExists(err) {
 		return nil, fmt.Errorf("creating %s context %q: %w", typeName, name, err)
 	}
-	// Re-read rather than trust our own request: a concurrent creator may
-	// have won, and its context is the one everybody must share.
-	created, err := c.contextByName(ctx, typeName, name)
-	if err == nil && created == nil {
+	// A concurrent creator won: its context is the one everybody shares.
+	existing, err = c.contextByName(ctx, typeName, name)
+	if err == nil && existing == nil {
 		err = fmt.Errorf("%s context %q vanished after creation", typeName, name)
 	}
-	return created, err
+	return existing, err
 }
 
 func (c *Client) cachedRun(pipelineName, runID string) *Run {

@@ -16,6 +16,14 @@ func (c *Client) typeID(ctx context.Context, kind typeKind, name string) (int64,
 	if id, ok := c.cachedType(k); ok {
 		return id, nil
 	}
+	if kind != artifactKind {
+		if err := c.registerKFPTypes(ctx); err != nil {
+			return 0, err
+		}
+		if id, ok := c.cachedType(k); ok {
+			return id, nil
+		}
+	}
 	id, err := c.putType(ctx, kind, name)
 	if err != nil {
 		return 0, fmt.Errorf("registering MLMD type %s: %w", name, err)
@@ -73,4 +81,34 @@ func (c *Client) executionTypeNames(ctx context.Context, execs []*pb.Execution) 
 		c.rememberType(typeKey{executionKind, t.GetName()}, t.GetId())
 	}
 	return names, nil
+}
+
+// RegisterTypes upserts the driver's four types in one PutTypes round trip,
+// once per client; later calls cost nothing. Calling it early (concurrently
+// with reads) takes it off a call's critical path.
+func (c *Client) RegisterTypes(ctx context.Context) error { return c.registerKFPTypes(ctx) }
+
+func (c *Client) registerKFPTypes(ctx context.Context) error {
+	if _, ok := c.cachedType(typeKey{executionKind, ContainerExecutionType}); ok {
+		return nil
+	}
+	req := &pb.PutTypesRequest{
+		ContextTypes:   []*pb.ContextType{{Name: proto.String(PipelineContextType)}, {Name: proto.String(RunContextType)}},
+		ExecutionTypes: []*pb.ExecutionType{{Name: proto.String(DAGExecutionType)}, {Name: proto.String(ContainerExecutionType)}},
+	}
+	r, err := c.svc.PutTypes(ctx, req)
+	if err != nil {
+		return fmt.Errorf("registering KFP's MLMD types: %w", err)
+	}
+	if len(r.GetContextTypeIds()) != 2 || len(r.GetExecutionTypeIds()) != 2 {
+		return fmt.Errorf("registering KFP's MLMD types: MLMD returned %d and %d IDs for 2 and 2 types",
+			len(r.GetContextTypeIds()), len(r.GetExecutionTypeIds()))
+	}
+	for i, t := range req.ContextTypes {
+		c.rememberType(typeKey{contextKind, t.GetName()}, r.GetContextTypeIds()[i])
+	}
+	for i, t := range req.ExecutionTypes {
+		c.rememberType(typeKey{executionKind, t.GetName()}, r.GetExecutionTypeIds()[i])
+	}
+	return nil
 }

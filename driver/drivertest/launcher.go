@@ -83,7 +83,7 @@ type Outcome struct {
 
 // Complete publishes a task as the launcher does after the user code ran.
 func (l *Launcher) Complete(ctx context.Context, launch *Launch, out Outcome) error {
-	run, err := l.MLMD.RunOf(ctx, launch.PipelineName, launch.RunID)
+	run, err := l.MLMD.RunOf(ctx, launch.PipelineName, launch.RunID, launch.ExecutionID)
 	if err != nil {
 		return err
 	}

@@ -103,7 +103,7 @@ func (wk *walk) container(ctx context.Context, name string, task *pipelinespec.P
 
 func (wk *walk) importer(ctx context.Context, task *pipelinespec.PipelineTaskSpec, comp *pipelinespec.ComponentSpec,
 	spec *pipelinespec.PipelineDeploymentConfig_ImporterSpec, dagID int64) error {
-	run, err := wk.MLMD.RunOf(ctx, wk.Base.PipelineName, wk.Base.RunID)
+	run, err := wk.MLMD.RunOf(ctx, wk.Base.PipelineName, wk.Base.RunID, dagID)
 	if err != nil {
 		return err
 	}
@@ -120,7 +120,15 @@ func (wk *walk) importer(ctx context.Context, task *pipelinespec.PipelineTaskSpe
 
 // call makes one driver call (twice with Repeat) and records it.
 func (wk *walk) call(ctx context.Context, req *driver.Request, path, task string) (*driver.Result, error) {
+	var before int64
+	if wk.Calls != nil {
+		before = wk.Calls()
+	}
 	res, err := wk.Driver.Run(ctx, req)
+	rpcs := int64(0)
+	if wk.Calls != nil {
+		rpcs = wk.Calls() - before
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: %w", req.Type, path, err)
 	}
@@ -133,7 +141,7 @@ func (wk *walk) call(ctx context.Context, req *driver.Request, path, task string
 			return nil, fmt.Errorf("%s %s: a repeated call replied differently: %s", req.Type, path, d)
 		}
 	}
-	wk.trace.Steps = append(wk.trace.Steps, &Step{Type: req.Type, Task: task, Path: path, Iteration: req.IterationIndex, Result: res})
+	wk.trace.Steps = append(wk.trace.Steps, &Step{Type: req.Type, Task: task, Path: path, Iteration: req.IterationIndex, Result: res, RPCs: rpcs})
 	return res, nil
 }
 

@@ -31,6 +31,9 @@ type Walker struct {
 	// Repeat makes every driver call twice (an Argo retry) and checks that
 	// both replies agree.
 	Repeat bool
+	// Calls, when set, counts the driver's MLMD RPCs; each Step records
+	// its own.
+	Calls func() int64
 }
 
 // Step is one driver call of a walk.
@@ -41,6 +44,7 @@ type Step struct {
 	Iteration int
 	Result    *driver.Result
 	Launch    *Launch // the parsed patch of a container that ran
+	RPCs      int64   // MLMD RPCs of the (first) call, with Walker.Calls
 }
 
 // Trace is a whole walk.

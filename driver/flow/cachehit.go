@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strconv"
 
-	pb "github.com/kubeflow/pipelines/third_party/ml-metadata/go/ml_metadata"
 	"google.golang.org/protobuf/types/known/structpb"
 	corev1 "k8s.io/api/core/v1"
 
@@ -59,7 +58,7 @@ func loadHit(ctx context.Context, t *containerTask, execID int64) (*cacheHit, er
 	if err != nil || len(execs) == 0 {
 		return nil, err
 	}
-	linked, err := t.sc.client.Artifacts(ctx, execID)
+	refs, err := t.sc.client.OutputRefs(ctx, execID)
 	if err != nil {
 		return nil, err
 	}
@@ -68,12 +67,14 @@ func loadHit(ctx context.Context, t *containerTask, execID int64) (*cacheHit, er
 		hit.outputs = map[string]*structpb.Value{}
 	}
 	for name := range t.input.GetOutputs().GetArtifacts() {
-		arts := mlmd.Select(linked[execID], pb.Event_OUTPUT, name)
-		if len(arts) == 0 && name != executor.LogsArtifact {
-			return nil, nil
+		n := len(hit.artifacts)
+		for _, ref := range refs {
+			if ref.Key == name {
+				hit.artifacts = append(hit.artifacts, ref)
+			}
 		}
-		for _, a := range arts {
-			hit.artifacts = append(hit.artifacts, mlmd.ArtifactRef{Key: name, ArtifactID: a.GetId()})
+		if len(hit.artifacts) == n && name != executor.LogsArtifact {
+			return nil, nil
 		}
 	}
 	for name := range t.input.GetOutputs().GetParameters() {

@@ -3,8 +3,10 @@ package flow
 import (
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/kubeflow/pipelines/api/v2alpha1/go/pipelinespec"
@@ -27,13 +29,27 @@ type scope struct {
 }
 
 func (s *Service) scope(ctx context.Context, client *mlmd.Client, req *driver.Request) (*scope, error) {
-	run, err := client.RunOf(ctx, req.PipelineName, req.RunID)
-	if err != nil {
-		return nil, err
-	}
-	parent, err := client.ExecutionByID(ctx, req.DAGExecutionID)
+	// Independent reads, concurrently: one round trip of latency, and none
+	// at all once the run and the types are known to this process.
+	var run *mlmd.Run
+	var runErr, typesErr error
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		run, runErr = client.RunOf(ctx, req.PipelineName, req.RunID, req.DAGExecutionID)
+	}()
+	go func() {
+		defer wg.Done()
+		typesErr = client.RegisterTypes(ctx)
+	}()
+	parent, err := client.ParentDAG(ctx, req.DAGExecutionID)
+	wg.Wait()
 	if err != nil {
 		return nil, fmt.Errorf("dag_execution_id: %w", err)
+	}
+	if err := errors.Join(runErr, typesErr); err != nil {
+		return nil, err
 	}
 	if !parent.IsDAG() {
 		return nil, fmt.Errorf("dag_execution_id: execution %d is a %s, not a DAG execution", parent.ID(), parent.TypeName)

@@ -93,6 +93,12 @@ func (s *Service) Run(ctx context.Context, req *driver.Request) (res *driver.Res
 	return res, classify(err)
 }
 
+// MLMDClient is the pooled MLMD client the service uses for these options
+// (its Calls counts round trips).
+func (s *Service) MLMDClient(o driver.Options) (*mlmd.Client, error) {
+	return s.deps.MLMD.Get(endpoint(o))
+}
+
 func endpoint(o driver.Options) mlmd.Endpoint {
 	return mlmd.Endpoint{Host: o.MLMDAddress, Port: o.MLMDPort, TLS: o.MetadataTLS, CACertPath: o.CACertPath}
 }

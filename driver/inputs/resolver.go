@@ -13,6 +13,7 @@ import (
 // Store is the MLMD access resolution needs; *mlmd.Client implements it.
 type Store interface {
 	Children(ctx context.Context, run *mlmd.Run, dagID int64, taskNames ...string) ([]*mlmd.Execution, error)
+	ChildrenOf(ctx context.Context, run *mlmd.Run, dagIDs []int64, taskNames ...string) ([]*mlmd.Execution, error)
 	Artifacts(ctx context.Context, execIDs ...int64) (map[int64][]mlmd.LinkedArtifact, error)
 }
 
@@ -137,6 +138,62 @@ func (r *Resolver) prefetch(ctx context.Context, dag *mlmd.Execution, tasks ...s
 	}
 	for _, c := range found {
 		k.byName[c.TaskName()] = c
+	}
+	return nil
+}
+
+// prefetchMany is prefetch for several DAGs in one listing.
+func (r *Resolver) prefetchMany(ctx context.Context, dags []*mlmd.Execution, names []string) error {
+	var ids []int64
+	for _, d := range dags {
+		k := r.kidsOf(d)
+		if k.all != nil {
+			continue
+		}
+		ask := false
+		for _, n := range names {
+			if !k.asked[n] {
+				ask, k.asked[n] = true, true
+			}
+		}
+		if ask {
+			ids = append(ids, d.ID())
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	found, err := r.store.ChildrenOf(ctx, r.run, ids, names...)
+	if err != nil {
+		return err
+	}
+	for _, c := range found {
+		r.children[c.ParentDAGID()].byName[c.TaskName()] = c
+	}
+	return nil
+}
+
+// listAll lists all children of several DAGs (loops) in one listing.
+func (r *Resolver) listAll(ctx context.Context, dags []*mlmd.Execution) error {
+	var ids []int64
+	for _, d := range dags {
+		if r.kidsOf(d).all == nil {
+			ids = append(ids, d.ID())
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	found, err := r.store.ChildrenOf(ctx, r.run, ids)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		r.children[id].all = []*mlmd.Execution{}
+	}
+	for _, c := range found {
+		k := r.children[c.ParentDAGID()]
+		k.all = append(k.all, c)
 	}
 	return nil
 }

@@ -59,7 +59,7 @@ func (r *Resolver) sources(ctx context.Context, producerTask, key string, param 
 		return nil, false, err
 	}
 	for exec.IsDAG() {
-		if _, loop := exec.IterationCount(); loop {
+		if isLoop(exec) {
 			srcs, err := r.collect(ctx, exec, key, param)
 			return srcs, true, err
 		}
@@ -100,41 +100,107 @@ func (r *Resolver) through(ctx context.Context, dag *mlmd.Execution, key string,
 	return nil, "", fmt.Errorf("none of the %d oneOf branches of DAG task %q output %q completed", len(cands), dag.TaskName(), key)
 }
 
+// node is a step of a collection walk: an execution and the output key
+// wanted from it.
+type node struct {
+	exec *mlmd.Execution
+	key  string
+}
+
 // collect gathers key from every iteration of a ParallelFor loop DAG, in
-// iteration order; nested loops are flattened. Iterations whose producer
-// was skipped by a condition contribute nothing.
-func (r *Resolver) collect(ctx context.Context, exec *mlmd.Execution, key string, param bool) ([]source, error) {
-	if exec.State() == pb.Execution_CANCELED {
-		return nil, nil // a condition inside the loop body was false
-	}
-	if !exec.IsDAG() {
-		return []source{{exec, key}}, nil
-	}
-	if _, loop := exec.IterationCount(); !loop {
-		next, nextKey, err := r.through(ctx, exec, key, param)
+// iteration order; nested loops are flattened. Iterations whose producer was
+// skipped by a condition contribute nothing. The walk goes level by level
+// and reads each level's children in one listing, so collecting from N
+// iterations costs a few round trips, not N.
+func (r *Resolver) collect(ctx context.Context, loop *mlmd.Execution, key string, param bool) ([]source, error) {
+	level := []node{{loop, key}}
+	for {
+		loops, dags, names, err := r.pending(level, param)
 		if err != nil {
 			return nil, err
 		}
-		return r.collect(ctx, next, nextKey, param)
+		if len(loops)+len(dags) == 0 {
+			return leaves(level), nil
+		}
+		if err := r.listAll(ctx, loops); err != nil {
+			return nil, err
+		}
+		if err := r.prefetchMany(ctx, dags, names); err != nil {
+			return nil, err
+		}
+		if level, err = r.expand(ctx, level, param); err != nil {
+			return nil, err
+		}
 	}
-	iterations, err := r.childrenOf(ctx, exec)
-	if err != nil {
-		return nil, err
+}
+
+// pending sorts a level's DAG nodes into loops and other DAGs, with the
+// subtask names the latter map their keys to.
+func (r *Resolver) pending(level []node, param bool) (loops, dags []*mlmd.Execution, names []string, err error) {
+	seen := map[string]bool{}
+	for _, n := range level {
+		switch {
+		case n.exec.State() == pb.Execution_CANCELED || !n.exec.IsDAG():
+		case isLoop(n.exec):
+			loops = append(loops, n.exec)
+		default:
+			cands, err := producers(n.exec, n.key, param)
+			if err != nil {
+				return nil, nil, nil, err
+			}
+			dags = append(dags, n.exec)
+			for _, c := range cands {
+				if !seen[c.Task] {
+					seen[c.Task] = true
+					names = append(names, c.Task)
+				}
+			}
+		}
 	}
-	iterations = byIteration(iterations)
+	return loops, dags, names, nil
+}
+
+// expand replaces each DAG node of a level by what it maps to: a loop by
+// its iterations, another DAG by the subtask producing the key.
+func (r *Resolver) expand(ctx context.Context, level []node, param bool) ([]node, error) {
+	var next []node
+	for _, n := range level {
+		switch {
+		case n.exec.State() == pb.Execution_CANCELED:
+		case !n.exec.IsDAG():
+			next = append(next, n)
+		case isLoop(n.exec):
+			its, err := r.childrenOf(ctx, n.exec)
+			if err != nil {
+				return nil, err
+			}
+			for _, it := range byIteration(its) {
+				next = append(next, node{it, n.key})
+			}
+		default:
+			sub, key, err := r.through(ctx, n.exec, n.key, param)
+			if err != nil {
+				return nil, err
+			}
+			next = append(next, node{sub, key})
+		}
+	}
+	return next, nil
+}
+
+func leaves(level []node) []source {
 	var out []source
-	for _, it := range iterations {
-		next, nextKey, err := r.through(ctx, it, key, param)
-		if err != nil {
-			return nil, err
+	for _, n := range level {
+		if n.exec.State() != pb.Execution_CANCELED {
+			out = append(out, source{n.exec, n.key})
 		}
-		srcs, err := r.collect(ctx, next, nextKey, param)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, srcs...)
 	}
-	return out, nil
+	return out
+}
+
+func isLoop(e *mlmd.Execution) bool {
+	_, ok := e.IterationCount()
+	return ok
 }
 
 func byIteration(execs []*mlmd.Execution) []*mlmd.Execution {
