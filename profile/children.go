@@ -121,9 +121,12 @@ func artifactSecret(ns string, s Settings, observed map[string]map[string]Object
 		return keptSecret(existing)
 	}
 	enc := base64.StdEncoding.EncodeToString
+	// type is explicit (the server's default) so that the Secret re-emitted
+	// from its observed form on the next sync is identical: same hash.
 	return Object{
 		"apiVersion": "v1",
 		"kind":       "Secret",
+		"type":       string(corev1.SecretTypeOpaque),
 		"metadata":   map[string]any{"name": ArtifactSecret, "namespace": ns},
 		"data":       map[string]any{"accesskey": enc([]byte(s.MinioAccessKey)), "secretkey": enc([]byte(s.MinioSecretKey))},
 	}
