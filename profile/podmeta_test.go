@@ -71,3 +71,10 @@ func TestPodMetadataErrors(t *testing.T) {
 		t.Fatalf("missing file: %v", err)
 	}
 }
+
+func writeFile(t *testing.T, dir, file, content string) {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(dir, file), []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -103,3 +103,42 @@ func TestServe(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// An admin's change of the plugin's pod metadata reaches the very next sync,
+// without restarting the hook.
+func TestHandlerPicksUpMetadataChange(t *testing.T) {
+	dir := writeMetadata(t, `{"sidecar.istio.io/inject":"false"}`, `{}`)
+	h := NewHandler(testSettings(), NewPodMetadataSource(dir))
+	inject := func() any {
+		var resp Response
+		if err := json.Unmarshal(post(t, h, requestBody(t, "object", "attachments")).Body.Bytes(), &resp); err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range resp.Attachments {
+			if a["kind"] == "PodDefault" {
+				return a["spec"].(map[string]any)["labels"].(map[string]any)["sidecar.istio.io/inject"]
+			}
+		}
+		return nil
+	}
+	if got := inject(); got != "false" {
+		t.Fatalf("before: %v", got)
+	}
+	writeFile(t, dir, LabelsFile, `{"sidecar.istio.io/inject":"true"}`)
+	if got := inject(); got != "true" {
+		t.Fatalf("after the file changed: %v", got)
+	}
+}
+
+func BenchmarkSyncHandler(b *testing.B) {
+	h := NewHandler(testSettings(), NewPodMetadataSource(""))
+	body, _ := json.Marshal(map[string]any{"object": namespace(true), "attachments": emptyAttachments()})
+	b.ReportAllocs()
+	for b.Loop() {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, SyncPath, strings.NewReader(string(body))))
+		if rec.Code != http.StatusOK {
+			b.Fatal(rec.Code)
+		}
+	}
+}
