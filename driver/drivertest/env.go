@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"k8s.io/client-go/kubernetes/fake"
+
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver/cache"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver/flow"
@@ -28,6 +30,7 @@ type Env struct {
 	Service    *flow.Service
 	Launcher   *Launcher
 	Options    driver.Options
+	Kube       *fake.Clientset // PVC ops and the kfp-launcher ConfigMap
 }
 
 // NewEnv starts the servers; everything stops when the test ends.
@@ -43,7 +46,8 @@ func NewEnv(t testing.TB) *Env {
 	e.Pool = mlmd.NewPool(mlmd.Config{Backoff: 5 * time.Millisecond, Retries: 2})
 	tasks := &mlpipeline.Pool{}
 	t.Cleanup(func() { _ = e.Pool.Close(); _ = tasks.Close() })
-	e.Service = flow.New(flow.Deps{MLMD: e.Pool, Tasks: tasks})
+	e.Kube = fake.NewSimpleClientset()
+	e.Service = flow.New(flow.Deps{MLMD: e.Pool, Tasks: tasks, Kube: e.Kube})
 	var err error
 	if e.MLMD, err = mlmd.NewPool(mlmd.Config{}).Get(mlmd.Endpoint{Host: mhost, Port: mport}); err != nil {
 		t.Fatal(err)

@@ -85,6 +85,8 @@ func (wk *walk) container(ctx context.Context, name string, task *pipelinespec.P
 		return skipped, nil
 	case res.CachedDecision != nil && *res.CachedDecision:
 		return succeeded, nil
+	case res.PodSpecPatch == "": // the driver did the task itself (PVC ops)
+		return succeeded, nil
 	}
 	launch, err := ParseLaunch(res.PodSpecPatch)
 	if err != nil {

@@ -88,6 +88,9 @@ func loadHit(ctx context.Context, t *containerTask, execID int64) (*cacheHit, er
 // pvcNames are the PVCs the pod mounts; they are part of the fingerprint.
 func pvcNames(spec *corev1.PodSpec) []string {
 	var names []string
+	if spec == nil {
+		return nil
+	}
 	for _, v := range spec.Volumes {
 		if v.PersistentVolumeClaim != nil {
 			names = append(names, v.PersistentVolumeClaim.ClaimName)

@@ -48,6 +48,9 @@ func (s *Service) container(ctx context.Context, client *mlmd.Client, req *drive
 	if triggered != nil && !*triggered {
 		return t.skip(ctx)
 	}
+	if isPVCOp(req) {
+		return s.pvcOp(ctx, t)
+	}
 	if err := t.prepare(ctx); err != nil {
 		return nil, err
 	}
@@ -169,8 +172,10 @@ func (t *containerTask) write(ctx context.Context, state pb.Execution_State, hit
 		props[mlmd.PropCacheFingerprint] = mlmd.StringValue(t.fp)
 	}
 	n := mlmd.NewExecution{TypeName: mlmd.ContainerExecutionType, Name: t.name, State: state, Props: props}
-	if hit != nil {
-		props[mlmd.PropCachedExecutionID] = mlmd.StringValue(fmt.Sprint(hit.execID))
+	if hit != nil { // a cache hit, or a PVC op's own outputs (execID 0)
+		if hit.execID != 0 {
+			props[mlmd.PropCachedExecutionID] = mlmd.StringValue(fmt.Sprint(hit.execID))
+		}
 		props[mlmd.PropOutputs] = mlmd.StructValue(hit.outputs)
 		n.Outputs = hit.artifacts
 	}

@@ -10,6 +10,7 @@ import (
 	pb "github.com/kubeflow/pipelines/third_party/ml-metadata/go/ml_metadata"
 	"google.golang.org/protobuf/proto"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver/drivertest"
@@ -252,4 +253,37 @@ func patchOf(t *testing.T, patch string) *corev1.PodSpec {
 		t.Fatalf("pod spec patch %q: %v", patch, err)
 	}
 	return &spec
+}
+
+func TestPVCOperations(t *testing.T) {
+	env := drivertest.NewEnv(t)
+	trace := walk(t, env, "pipeline_with_volume.yaml", "vol", func(w *drivertest.Walker) { w.Repeat = true })
+	create := only(t, trace, "createpvc").Result
+	if create.PodSpecPatch != "" || !strings.Contains(create.Message, "created") {
+		t.Fatalf("createpvc: %q, patch %q", create.Message, create.PodSpecPatch)
+	}
+	pvcs, err := env.Kube.CoreV1().PersistentVolumeClaims(drivertest.Namespace).List(context.Background(), metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(trace.Find("deletepvc")) == 1 && len(pvcs.Items) != 0 {
+		t.Errorf("PVCs left after deletepvc: %d", len(pvcs.Items))
+	}
+	exec, err := env.MLMD.ExecutionByID(context.Background(), create.ExecutionID)
+	if err != nil || exec.State() != pb.Execution_COMPLETE || exec.Outputs()["name"].GetStringValue() == "" {
+		t.Fatalf("createpvc execution: %v %v", exec, err)
+	}
+	// Consumers mount the PVC by the name createpvc published.
+	name := exec.Outputs()["name"].GetStringValue()
+	mounted := false
+	for _, s := range trace.Steps {
+		if s.Result.PodSpecPatch != "" {
+			for _, v := range patchOf(t, s.Result.PodSpecPatch).Volumes {
+				mounted = mounted || (v.PersistentVolumeClaim != nil && v.PersistentVolumeClaim.ClaimName == name)
+			}
+		}
+	}
+	if !mounted {
+		t.Errorf("no task mounts PVC %s", name)
+	}
 }
