@@ -199,4 +199,3 @@ func stringMap(v *structpb.Value) map[string]string {
 	}
 	return out
 }
-
