@@ -105,3 +105,24 @@ func TestPodSpecResources(t *testing.T) {
 		t.Fatalf("executor input round trip: %v %v", back, err)
 	}
 }
+
+func TestModelcar(t *testing.T) {
+	in := &pipelinespec.ExecutorInput{Inputs: &pipelinespec.ExecutorInput_Inputs{Artifacts: map[string]*pipelinespec.ArtifactList{
+		"model": {Artifacts: []*pipelinespec.RuntimeArtifact{{Name: "3", Uri: "oci://registry.example/models/m:1"}}},
+		"data":  {Artifacts: []*pipelinespec.RuntimeArtifact{{Name: "4", Uri: "s3://b/d"}}},
+	}}}
+	spec, err := PodSpec(Task{Input: in, Container: &pipelinespec.PipelineDeploymentConfig_PipelineContainerSpec{Image: "i"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if spec.ShareProcessNamespace == nil || !*spec.ShareProcessNamespace || len(spec.InitContainers) != 1 || len(spec.Containers) != 2 {
+		t.Fatalf("modelcar pod: %+v", spec)
+	}
+	m := spec.Containers[0].VolumeMounts[0]
+	if m.MountPath != "/oci/registry.example_models_m:1" || m.SubPath != "registry.example_models_m:1" || spec.Containers[1].Image != "registry.example/models/m:1" {
+		t.Errorf("mount %+v, sidecar image %s", m, spec.Containers[1].Image)
+	}
+	if !strings.Contains(spec.Containers[1].Command[2], "/oci/registry.example_models_m:1/launcher-complete") {
+		t.Errorf("sidecar command %q", spec.Containers[1].Command)
+	}
+}

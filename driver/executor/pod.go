@@ -36,6 +36,7 @@ func PodSpec(t Task) (*corev1.PodSpec, error) {
 		return nil, err
 	}
 	spec := &corev1.PodSpec{Containers: []corev1.Container{main}}
+	addModelcars(spec, t.Input.GetInputs(), env(t.Container, driver.Options{}))
 	if usesWorkspace(t.Input.GetInputs()) {
 		if err := mountWorkspace(spec, t.RunName); err != nil {
 			return nil, err
