@@ -3,6 +3,7 @@
 //
 //	kfp-driver-plugin serve      the executor-plugin HTTP server (the sidecar)
 //	kfp-driver-plugin configmap  render the plugin ConfigMap from admin settings
+//	kfp-driver-plugin convert    turn a KFP-compiled workflow's driver steps into plugin templates
 //	kfp-driver-plugin sync       the multi-user profile controller's sync hook
 //	kfp-driver-plugin version    print the version
 package main
@@ -21,6 +22,7 @@ import (
 	"github.com/golang/glog"
 	"sigs.k8s.io/yaml"
 
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/convert"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/plugin"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/pluginconfig"
@@ -35,6 +37,8 @@ const usage = `usage: kfp-driver-plugin <command> [flags]
 commands:
   serve      serve the Argo executor-plugin API (run as the agent pod sidecar)
   configmap  render the plugin ConfigMap (or plugin.yaml) from admin settings
+  convert    rewrite a KFP-compiled workflow's driver steps as plugin templates
+             (convert [-f FILE] [--plugin-configmap FILE]; stdin when no -f; YAML to stdout)
   sync       serve the profile controller's metacontroller sync hook (multi-user)
   version    print the version
 `
@@ -50,6 +54,8 @@ func main() {
 		err = serve(args)
 	case "configmap":
 		err = configmap(args, os.Stdout, os.Stderr)
+	case "convert":
+		err = convertWorkflow(args, os.Stdin, os.Stdout)
 	case "sync":
 		err = syncHook(args)
 	case "version":
@@ -172,4 +178,42 @@ func syncHook(args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
 	return profile.Serve(ctx, profile.NewHandler(settings, metadata), *addr, *grace, nil)
+}
+
+func convertWorkflow(args []string, stdin io.Reader, stdout io.Writer) error {
+	fs := newFlags("convert")
+	file := fs.String("f", "-", "KFP-compiled workflow `FILE`, YAML or JSON (- for stdin)")
+	cmFile := fs.String("plugin-configmap", "", "plugin ConfigMap `FILE` (as the configmap command renders it); its driver pod labels/annotations are added to spec.podMetadata")
+	fs.Parse(args)
+	if fs.NArg() > 0 {
+		return fmt.Errorf("convert: unexpected arguments %q", fs.Args())
+	}
+	var opts convert.Options
+	if *cmFile != "" {
+		b, err := os.ReadFile(*cmFile)
+		if err != nil {
+			return err
+		}
+		if opts.PodMetadata, err = convert.PodMetadataFromConfigMap(b); err != nil {
+			return fmt.Errorf("%s: %w", *cmFile, err)
+		}
+	}
+	in, err := readFileOr(*file, stdin)
+	if err != nil {
+		return err
+	}
+	out, err := convert.Workflow(in, opts)
+	if err != nil {
+		return fmt.Errorf("%s: %w", map[bool]string{true: "stdin", false: *file}[*file == "-"], err)
+	}
+	_, err = stdout.Write(out)
+	return err
+}
+
+// readFileOr reads name, or r when name is "-".
+func readFileOr(name string, r io.Reader) ([]byte, error) {
+	if name == "-" {
+		return io.ReadAll(r)
+	}
+	return os.ReadFile(name)
 }
