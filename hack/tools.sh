@@ -1,0 +1,275 @@
+#!/usr/bin/env bash
+# Builds the real control-plane binaries the tests run (etcd, kube-apiserver,
+# kubectl, Argo workflow-controller/argoexec/argo) into .tools/bin, plus the
+# CRDs they need into .tools/. Idempotent: a tool is rebuilt only when its
+# binary is missing or its stamp file names another version.
+#
+#   hack/tools.sh              build everything that is missing
+#   hack/tools.sh --only NAME  build one tool (see TOOLS below)
+#   hack/tools.sh --force ...  rebuild even if the stamp matches
+# shellcheck disable=SC2317 # build_* functions are called as "build_$name".
+set -euo pipefail
+
+ETCD_VERSION=v3.6.16
+K8S_VERSION=v1.34.10
+ARGO_VERSION=v3.7.18
+
+TOOLS=(etcd kube-apiserver kubectl workflow-controller argoexec argo argo-crds kubeflow-crds)
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+TOOLS_DIR=$ROOT/.tools
+BIN=$TOOLS_DIR/bin
+SRC=$TOOLS_DIR/src
+STAMPS=$TOOLS_DIR/stamps
+
+# The Kubeflow modules are not in the checksum DB; the rest are verified.
+export GONOSUMDB=github.com/kubeflow/pipelines
+# Two packages at a time keeps the kube-apiserver link under ~2 GB on 2 cores.
+export GOFLAGS="${GOFLAGS:-} -buildvcs=false -p=2"
+# Our throwaway modules must not pick up a go.work from a parent directory.
+export GOWORK=off
+# Static binaries: no C toolchain needed, and argoexec can run anywhere.
+export CGO_ENABLED=0
+
+# Reproducible paths; each build adds -ldflags "-s -w" (no symbols or DWARF,
+# which roughly halves the binaries) plus version variables.
+GO_BUILD=(go build -trimpath)
+
+log() { printf '%s\n' "tools.sh: $*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+# quiet LOG CMD...: runs CMD with its (long) module resolution chatter in LOG;
+# shows the tail only when it fails.
+quiet() {
+	local logfile=$1
+	shift
+	if ! "$@" >"$logfile" 2>&1; then
+		tail -n 30 "$logfile" >&2
+		log "failed: $* (full output: $logfile)"
+		return 1
+	fi
+}
+
+stamp_ok() { # NAME VERSION [FILE]: true when FILE exists and the stamp says VERSION
+	local file=${3:-$BIN/$1}
+	[[ -e $file && -f $STAMPS/$1 && $(cat "$STAMPS/$1") == "$2" ]]
+}
+
+write_stamp() { mkdir -p "$STAMPS" && printf '%s\n' "$2" >"$STAMPS/$1"; }
+
+# new_module DIR NAME: a fresh go.mod in DIR (kept between runs so that
+# `go mod tidy` is cheap the second time).
+new_module() {
+	mkdir -p "$1"
+	[[ -f $1/go.mod ]] || (cd "$1" && go mod init "$2" >/dev/null 2>&1)
+}
+
+# mod_dir / mod_gomod MODULE@VERSION: the module's directory / go.mod file in
+# GOMODCACHE (downloaded if needed).
+mod_dir() {
+	(cd "$TOOLS_DIR" && GOFLAGS=-mod=mod go mod download -json "$1") |
+		sed -n 's/^[[:space:]]*"Dir": "\(.*\)",*$/\1/p'
+}
+
+mod_gomod() {
+	(cd "$TOOLS_DIR" && GOFLAGS=-mod=mod go mod download -json "$1") |
+		sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",*$/\1/p'
+}
+
+build_etcd() {
+	local dir=$SRC/etcd
+	new_module "$dir" tools.local/etcd
+	(cd "$dir" &&
+		quiet setup.log go get -tool "go.etcd.io/etcd/server/v3@$ETCD_VERSION" &&
+		quiet tidy.log go mod tidy &&
+		"${GO_BUILD[@]}" -ldflags "-s -w" -o "$BIN/etcd" go.etcd.io/etcd/server/v3)
+}
+
+# staging_replaces GOMOD VERSION: one `replace` line per staging module that
+# k8s.io/kubernetes replaces with ./staging/src/..., pointed at the published
+# module of the matching v0.x version instead.
+staging_replaces() {
+	awk -v v="$2" '
+		/^replace \($/ { inblock = 1; next }
+		inblock && /^\)$/ { inblock = 0; next }
+		{ line = $0; sub(/^replace /, "", line) }
+		(inblock || $1 == "replace") && line ~ /=> \.\/staging\/src\// {
+			split(line, f, /[ \t]+/)
+			m = (f[1] == "") ? f[2] : f[1]
+			printf "replace %s => %s %s\n", m, m, v
+		}' "$1"
+}
+
+k8s_ldflags() {
+	local minor=${K8S_VERSION#v1.}
+	minor=${minor%%.*}
+	local x
+	for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+		x+=" -X $pkg.gitVersion=$K8S_VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor"
+		x+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=1970-01-01T00:00:00Z"
+	done
+	printf '%s' "-s -w$x"
+}
+
+# k8s_module prepares .tools/src/kubernetes: k8s.io/kubernetes plus the
+# staging replaces derived from its own go.mod (go install cannot build it).
+k8s_module() {
+	local dir=$SRC/kubernetes staging=v0.${K8S_VERSION#v1.}
+	local stamp=$dir/.prepared
+	[[ -f $stamp && $(cat "$stamp") == "$K8S_VERSION" ]] && return 0
+	local gomod
+	gomod=$(mod_gomod "k8s.io/kubernetes@$K8S_VERSION")
+	[[ -f $gomod ]] || die "cannot download k8s.io/kubernetes@$K8S_VERSION"
+	rm -rf "$dir" && mkdir -p "$dir"
+	{
+		printf 'module tools.local/kubernetes\n\ngo %s\n\n' "$(go env GOVERSION | sed 's/^go//')"
+		printf 'require k8s.io/kubernetes %s\n\n' "$K8S_VERSION"
+		staging_replaces "$gomod" "$staging"
+		printf '\ntool (\n\tk8s.io/kubernetes/cmd/kube-apiserver\n\tk8s.io/kubernetes/cmd/kubectl\n)\n'
+	} >"$dir/go.mod"
+	local n
+	n=$(grep -c '^replace ' "$dir/go.mod")
+	log "kubernetes: $n staging replaces derived from k8s.io/kubernetes@$K8S_VERSION go.mod"
+	[[ $n -gt 20 ]] || die "too few staging replaces ($n); k8s.io/kubernetes go.mod format changed?"
+	(cd "$dir" && quiet tidy.log go mod tidy) || die "go mod tidy failed in $dir"
+	printf '%s\n' "$K8S_VERSION" >"$stamp"
+}
+
+build_kube-apiserver() {
+	k8s_module
+	(cd "$SRC/kubernetes" &&
+		"${GO_BUILD[@]}" -ldflags "$(k8s_ldflags)" -o "$BIN/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver)
+}
+
+build_kubectl() {
+	k8s_module
+	(cd "$SRC/kubernetes" &&
+		"${GO_BUILD[@]}" -ldflags "$(k8s_ldflags)" -o "$BIN/kubectl" k8s.io/kubernetes/cmd/kubectl)
+}
+
+# argo_source copies Argo out of GOMODCACHE into .tools/src/argo-workflows and
+# repairs what the module zip lost: the symlinked signal_linux.go (zips drop
+# symlinks) and the UI bundle the argo CLI embeds.
+argo_source() {
+	local dst=$SRC/argo-workflows stamp=$SRC/argo-workflows/.prepared
+	[[ -f $stamp && $(cat "$stamp") == "$ARGO_VERSION" ]] && return 0
+	local src
+	src=$(mod_dir "github.com/argoproj/argo-workflows/v3@$ARGO_VERSION")
+	[[ -d $src ]] || die "cannot download github.com/argoproj/argo-workflows/v3@$ARGO_VERSION"
+	rm -rf "$dst" && mkdir -p "$SRC"
+	cp -r "$src" "$dst" && chmod -R u+w "$dst"
+	local os=$dst/workflow/executor/osspecific
+	# In Argo's git repo signal_linux.go is a symlink to signal_darwin.go.
+	[[ -f $os/signal_linux.go ]] || sed 's/^\/\/go:build.*$/\/\/go:build linux/' "$os/signal_darwin.go" >"$os/signal_linux.go"
+	mkdir -p "$dst/ui/dist/app"
+	[[ -f $dst/ui/dist/app/index.html ]] ||
+		printf '<!doctype html><title>Argo</title><p>UI not built (kfp-driver-plugin test tools).</p>\n' >"$dst/ui/dist/app/index.html"
+	printf '%s\n' "$ARGO_VERSION" >"$stamp"
+}
+
+# argo_module: consumer module with a local replace onto the repaired copy,
+# plus Argo's own (non-local) replace lines copied from its go.mod.
+argo_module() {
+	argo_source
+	local dir=$SRC/argo stamp=$SRC/argo/.prepared
+	[[ -f $stamp && $(cat "$stamp") == "$ARGO_VERSION" ]] && return 0
+	rm -rf "$dir" && mkdir -p "$dir"
+	{
+		printf 'module tools.local/argo\n\ngo %s\n\n' "$(go env GOVERSION | sed 's/^go//')"
+		printf 'require github.com/argoproj/argo-workflows/v3 %s\n\n' "$ARGO_VERSION"
+		printf 'replace github.com/argoproj/argo-workflows/v3 => ../argo-workflows\n'
+		grep -E '^replace [^ ]+ => [^.][^ ]* v' "$SRC/argo-workflows/go.mod" || true
+		printf '\ntool (\n'
+		printf '\tgithub.com/argoproj/argo-workflows/v3/cmd/%s\n' workflow-controller argoexec argo
+		printf ')\n'
+	} >"$dir/go.mod"
+	(cd "$dir" && quiet tidy.log go mod tidy) || die "go mod tidy failed in $dir"
+	printf '%s\n' "$ARGO_VERSION" >"$stamp"
+}
+
+argo_build() { # NAME
+	argo_module
+	local v=github.com/argoproj/argo-workflows/v3
+	(cd "$SRC/argo" &&
+		"${GO_BUILD[@]}" -ldflags "-s -w -X $v.version=$ARGO_VERSION -X $v.gitTag=$ARGO_VERSION -X $v.gitTreeState=clean -X $v.buildDate=1970-01-01T00:00:00Z" \
+			-o "$BIN/$1" "$v/cmd/$1")
+}
+
+build_workflow-controller() { argo_build workflow-controller; }
+build_argoexec() { argo_build argoexec; }
+build_argo() { argo_build argo; }
+
+build_argo-crds() {
+	argo_source
+	local dst=$TOOLS_DIR/argo-crds
+	rm -rf "$dst" && mkdir -p "$dst"
+	cp "$SRC/argo-workflows/manifests/base/crds/minimal/"*.yaml "$dst/"
+}
+
+build_kubeflow-crds() {
+	local dst=$TOOLS_DIR/kubeflow-crds
+	rm -rf "$dst" && mkdir -p "$dst"
+	cp "$ROOT/hack/crds/"*.yaml "$dst/"
+}
+
+version_of() {
+	case $1 in
+	etcd) echo "$ETCD_VERSION" ;;
+	kube-apiserver | kubectl) echo "$K8S_VERSION" ;;
+	workflow-controller | argoexec | argo | argo-crds) echo "$ARGO_VERSION" ;;
+	# Our own CRDs: the stamp is their content hash, so edits are picked up.
+	kubeflow-crds) cat "$ROOT"/hack/crds/*.yaml | sha256sum | cut -c1-16 ;;
+	*) die "unknown tool $1 (known: ${TOOLS[*]})" ;;
+	esac
+}
+
+output_of() {
+	case $1 in
+	argo-crds | kubeflow-crds) echo "$TOOLS_DIR/$1" ;;
+	*) echo "$BIN/$1" ;;
+	esac
+}
+
+ensure() { # NAME
+	local name=$1 version out start
+	version=$(version_of "$name")
+	out=$(output_of "$name")
+	if [[ $FORCE == 0 ]] && stamp_ok "$name" "$version" "$out"; then
+		log "$name $version: up to date"
+		return 0
+	fi
+	log "$name $version: building..."
+	start=$SECONDS
+	rm -f "$STAMPS/$name"
+	"build_$name" || die "$name $version: build failed"
+	write_stamp "$name" "$version"
+	log "$name $version: built in $((SECONDS - start))s"
+}
+
+main() {
+	local only=() start=$SECONDS
+	FORCE=0
+	while [[ $# -gt 0 ]]; do
+		case $1 in
+		--only) only+=("${2:?--only needs a tool name}"); shift 2 ;;
+		--force) FORCE=1; shift ;;
+		-h | --help) sed -n '2,9p' "$0"; echo "tools: ${TOOLS[*]}"; exit 0 ;;
+		*) die "unknown argument $1" ;;
+		esac
+	done
+	command -v go >/dev/null || die "go is not on PATH"
+	mkdir -p "$BIN" "$SRC" "$STAMPS"
+	# go mod download -json needs a module context; an empty one suffices.
+	[[ -f $TOOLS_DIR/go.mod ]] || printf 'module tools.local/cache\n\ngo 1.22\n' >"$TOOLS_DIR/go.mod"
+	[[ ${#only[@]} -gt 0 ]] || only=("${TOOLS[@]}")
+	local name
+	for name in "${only[@]}"; do
+		version_of "$name" >/dev/null
+		ensure "$name"
+	done
+	echo "tools ready in .tools/bin ($((SECONDS - start))s)"
+}
+
+# On one line: bash reads scripts lazily, so an edit of this file during a
+# long build must not be executed after main returns.
+main "$@"; exit

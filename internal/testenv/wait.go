@@ -1,0 +1,34 @@
+package testenv
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// pollUntil calls check every interval until it reports done, ctx ends, or
+// proc (if not nil) exits: a crashed binary fails at once with its log tail
+// instead of after the whole deadline.
+func pollUntil(ctx context.Context, what string, proc *Process, check func(context.Context) (bool, error)) error {
+	const interval = 100 * time.Millisecond
+	var lastErr error
+	for {
+		if proc != nil {
+			if exited, _ := proc.Exited(); exited {
+				return fmt.Errorf("waiting for %s: %w", what, proc.exitError())
+			}
+		}
+		ok, err := check(ctx)
+		if ok {
+			return nil
+		}
+		if err != nil {
+			lastErr = err
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for %s: %w (last error: %v)", what, ctx.Err(), lastErr)
+		case <-time.After(interval):
+		}
+	}
+}
