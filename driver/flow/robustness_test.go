@@ -287,3 +287,39 @@ func TestPVCOperations(t *testing.T) {
 		t.Errorf("no task mounts PVC %s", name)
 	}
 }
+
+func TestPipelineRootFromConfigMapAndRuntimeConfig(t *testing.T) {
+	env := drivertest.NewEnv(t)
+	_, err := env.Kube.CoreV1().ConfigMaps(drivertest.Namespace).Create(context.Background(), &corev1.ConfigMap{
+		ObjectMeta: metav1.ObjectMeta{Name: "kfp-launcher"},
+		Data:       map[string]string{"defaultPipelineRoot": "s3://team-bucket/kfp"},
+	}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	trace := walk(t, env, "two_step_pipeline.yaml", "cm-root", nil)
+	uri := ran(t, trace, "write-to-gcs").GetOutputs().GetArtifacts()["output_gcs_path"].GetArtifacts()[0].GetUri()
+	if !strings.HasPrefix(uri, "s3://team-bucket/kfp/simple-two-step-pipeline/cm-root/write-to-gcs/") {
+		t.Errorf("output URI %s does not use the ConfigMap's root", uri)
+	}
+	run, err := env.MLMD.RunOf(context.Background(), "simple-two-step-pipeline", "cm-root", trace.RootID)
+	if err != nil || !strings.Contains(run.StoreSessionInfo, `"Provider":"s3"`) || run.Namespace != drivertest.Namespace {
+		t.Errorf("run context: %+v, %v", run, err)
+	}
+	p := load(t, "two_step_pipeline.yaml")
+	w := env.Walker(p, "rc-root")
+	w.Base.Options.CacheDisabled = true // the same task ran above: it would be a cache hit
+	w.Driver = driver.Func(func(ctx context.Context, req *driver.Request) (*driver.Result, error) {
+		if req.Type == driver.RootDAG {
+			req.RuntimeConfig.GcsOutputDirectory = "gs://own-bucket/x"
+		}
+		return env.Service.Run(ctx, req)
+	})
+	own, err := w.Run(context.Background(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if uri := ran(t, own, "write-to-gcs").GetOutputs().GetArtifacts()["output_gcs_path"].GetArtifacts()[0].GetUri(); !strings.HasPrefix(uri, "gs://own-bucket/x/") {
+		t.Errorf("runtime config root ignored: %s", uri)
+	}
+}
