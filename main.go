@@ -20,10 +20,13 @@ import (
 	"time"
 
 	"github.com/golang/glog"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/yaml"
 
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/convert"
-	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver"
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver/flow"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/plugin"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/pluginconfig"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/profile"
@@ -87,6 +90,7 @@ func serve(args []string) error {
 	fs := newFlags("serve")
 	addr := fs.String("addr", fmt.Sprintf(":%d", pluginconfig.Port), "listen address")
 	tokenFile := fs.String("token-file", "/var/run/argo/token", "bearer token file written by Argo's agent")
+	kubeconfig := fs.String("kubeconfig", "", "kubeconfig for the Kubernetes API (default: in-cluster config)")
 	grace := fs.Duration("shutdown-grace", 10*time.Second, "how long calls in progress may finish on SIGTERM")
 	fs.DurationVar(&cfg.Wait, "wait", cfg.Wait, "answer Running + requeue when the driver takes longer (keep under Argo's 30s)")
 	fs.DurationVar(&cfg.Requeue, "requeue", cfg.Requeue, "requeue for a call still running")
@@ -99,16 +103,33 @@ func serve(args []string) error {
 
 	cfg.Auth = plugin.NewTokenFile(*tokenFile)
 	cfg.PodNamespace = plugin.PodNamespace(os.Getenv, plugin.ServiceAccountNamespaceFile)
-	cfg.Driver = notBuilt
+	kube, err := kubeClient(*kubeconfig)
+	if err != nil {
+		return err
+	}
+	cfg.Driver = flow.New(flow.Deps{Kube: kube})
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
 	return plugin.Serve(ctx, plugin.New(cfg), *addr, *grace, nil)
 }
 
-// notBuilt stands in until the driver is wired (issue 3).
-var notBuilt = driver.Func(func(context.Context, *driver.Request) (*driver.Result, error) {
-	return nil, errors.New("driver not built yet: this build only serves the plugin protocol")
-})
+// kubeClient connects with the kubeconfig when given, else in-cluster. Out
+// of a cluster and without a kubeconfig the driver runs without one (the
+// kfp-launcher ConfigMap is not read and PVC tasks fail with a clear error).
+func kubeClient(kubeconfig string) (kubernetes.Interface, error) {
+	var cfg *rest.Config
+	var err error
+	if kubeconfig != "" {
+		cfg, err = clientcmd.BuildConfigFromFlags("", kubeconfig)
+	} else if cfg, err = rest.InClusterConfig(); errors.Is(err, rest.ErrNotInCluster) {
+		glog.Warning("not in a cluster and no --kubeconfig: running without the Kubernetes API")
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("kubernetes client: %w", err)
+	}
+	return kubernetes.NewForConfig(cfg)
+}
 
 func configmap(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("configmap")
