@@ -16,7 +16,7 @@ func walk(t *testing.T, env *drivertest.Env, file, runID string, setup func(*dri
 	t.Helper()
 	p := load(t, file)
 	w := env.Walker(p, runID)
-	w.Produce = produce
+	w.Produce = drivertest.Produce
 	if setup != nil {
 		setup(w)
 	}
@@ -91,7 +91,7 @@ func TestConditions(t *testing.T) {
 				if task == "flip-coin" {
 					return structpb.NewStringValue(coin)
 				}
-				return produce(task, def, name)
+				return drivertest.Produce(task, def, name)
 			}
 		})
 		heads, tails := only(t, trace, "condition-1").Result, only(t, trace, "condition-4").Result
@@ -124,7 +124,7 @@ func TestOneOf(t *testing.T) {
 				case "print-and-return", "print-and-return-2":
 					return structpb.NewStringValue(task) // which branch produced it
 				}
-				return produce(task, def, name)
+				return drivertest.Produce(task, def, name)
 			}
 		})
 		text := param(t, ran(t, trace, "print-and-return-3"), "text")
