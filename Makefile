@@ -37,6 +37,11 @@ bench: build
 plugin-yaml:
 	go run . configmap --format plugin > plugin.yaml
 
+## manifests: regenerate the base plugin ConfigMap from the defaults
+manifests:
+	@{ sed -n '1,/^apiVersion/p' manifests/base/plugin-configmap.yaml | sed '$$d'; go run . configmap; } > manifests/base/plugin-configmap.yaml.new
+	mv manifests/base/plugin-configmap.yaml.new manifests/base/plugin-configmap.yaml
+
 ## image: needs a container engine (not available on the development machines)
 image:
 	docker build --build-arg VERSION=$(VERSION) -t $(IMAGE) .
