@@ -20,13 +20,13 @@ import (
 	"time"
 
 	"github.com/golang/glog"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/yaml"
 
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/convert"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver/flow"
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/kube"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/plugin"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/pluginconfig"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/profile"
@@ -116,7 +116,9 @@ func serve(args []string) error {
 // kubeClient connects with the kubeconfig when given, else in-cluster. Out
 // of a cluster and without a kubeconfig the driver runs without one (the
 // kfp-launcher ConfigMap is not read and PVC tasks fail with a clear error).
-func kubeClient(kubeconfig string) (kubernetes.Interface, error) {
+// It is our small core/v1 client, not client-go's clientset: the clientset's
+// scheme alone would double the sidecar's idle memory.
+func kubeClient(kubeconfig string) (kube.Interface, error) {
 	var cfg *rest.Config
 	var err error
 	if kubeconfig != "" {
@@ -128,7 +130,11 @@ func kubeClient(kubeconfig string) (kubernetes.Interface, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kubernetes client: %w", err)
 	}
-	return kubernetes.NewForConfig(cfg)
+	c, err := kube.NewForConfig(cfg)
+	if err != nil {
+		return nil, err // a nil *kube.Client must not become a non-nil Interface
+	}
+	return c, nil
 }
 
 func configmap(args []string, stdout, stderr io.Writer) error {

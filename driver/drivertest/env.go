@@ -5,11 +5,11 @@ import (
 	"testing"
 	"time"
 
-	"k8s.io/client-go/kubernetes/fake"
-
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver/cache"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver/flow"
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/kube"
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/kube/kubetest"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/mlmd"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/mlmd/mlmdserver"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/mlmd/mlmdserver/mlmdservertest"
@@ -30,11 +30,22 @@ type Env struct {
 	Service    *flow.Service
 	Launcher   *Launcher
 	Options    driver.Options
-	Kube       *fake.Clientset // PVC ops and the kfp-launcher ConfigMap
+	Kube       *kubetest.Fake // PVC ops and the kfp-launcher ConfigMap
 }
 
-// NewEnv starts the servers; everything stops when the test ends.
+// NewEnv starts the servers; everything stops when the test ends. The
+// driver's Kubernetes API is an in-memory fake (Env.Kube).
 func NewEnv(t testing.TB) *Env {
+	t.Helper()
+	fake := kubetest.New()
+	e := NewEnvWith(t, fake)
+	e.Kube = fake
+	return e
+}
+
+// NewEnvWith is NewEnv with the driver talking to k, e.g. a client of a
+// real API server; Env.Kube is then nil.
+func NewEnvWith(t testing.TB, k kube.Interface) *Env {
 	t.Helper()
 	e := &Env{MLMDServer: mlmdservertest.StartTest(t), TaskServer: mlpipelinetest.StartTest(t)}
 	mhost, mport, _ := net.SplitHostPort(e.MLMDServer.Addr)
@@ -46,8 +57,7 @@ func NewEnv(t testing.TB) *Env {
 	e.Pool = mlmd.NewPool(mlmd.Config{Backoff: 5 * time.Millisecond, Retries: 2})
 	tasks := &mlpipeline.Pool{}
 	t.Cleanup(func() { _ = e.Pool.Close(); _ = tasks.Close() })
-	e.Kube = fake.NewSimpleClientset()
-	e.Service = flow.New(flow.Deps{MLMD: e.Pool, Tasks: tasks, Kube: e.Kube})
+	e.Service = flow.New(flow.Deps{MLMD: e.Pool, Tasks: tasks, Kube: k})
 	var err error
 	if e.MLMD, err = mlmd.NewPool(mlmd.Config{}).Get(mlmd.Endpoint{Host: mhost, Port: mport}); err != nil {
 		t.Fatal(err)

@@ -7,10 +7,6 @@ import (
 
 	pb "github.com/kubeflow/pipelines/third_party/ml-metadata/go/ml_metadata"
 	"google.golang.org/protobuf/types/known/structpb"
-	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/resource"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver/cache"
@@ -52,49 +48,25 @@ func (s *Service) pvcOp(ctx context.Context, t *containerTask) (*driver.Result, 
 		if err != nil {
 			return nil, err
 		}
-		return pvcResult(req, existing, false), nil
+		return pvcResult(req, existing, "", false), nil
 	}
 	if req.Container.GetImage() == createPVCImage {
 		if err := s.decideCache(ctx, t); err != nil {
 			return nil, err
 		}
 	}
+	var done string
 	if t.cached == nil {
-		if err := s.runPVCOp(ctx, req, params); err != nil {
+		if done, err = s.runPVCOp(ctx, req, params); err != nil {
 			return nil, err
 		}
 	}
-	return s.publishPVCOp(ctx, t, outputs)
-}
-
-func (s *Service) runPVCOp(ctx context.Context, req *driver.Request, params map[string]*structpb.Value) error {
-	pvcs := s.deps.Kube.CoreV1().PersistentVolumeClaims(req.Namespace)
-	if req.Container.GetImage() == deletePVCImage {
-		name := params["pvc_name"].GetStringValue()
-		if name == "" {
-			return fmt.Errorf("task %q: input \"pvc_name\": required to delete a PVC", req.TaskName)
-		}
-		if _, err := pvcs.Get(ctx, name, metav1.GetOptions{}); err != nil {
-			return fmt.Errorf("task %q: PVC %s/%s: %w", req.TaskName, req.Namespace, name, err)
-		}
-		if err := pvcs.Delete(ctx, name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
-			return fmt.Errorf("task %q: deleting PVC %s/%s: %w", req.TaskName, req.Namespace, name, err)
-		}
-		return nil
-	}
-	pvc, err := pvcObject(params)
-	if err != nil {
-		return fmt.Errorf("task %q: %w", req.TaskName, err)
-	}
-	if _, err := pvcs.Create(ctx, pvc, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
-		return fmt.Errorf("task %q: creating PVC %s/%s: %w", req.TaskName, req.Namespace, pvc.Name, err)
-	}
-	return nil
+	return s.publishPVCOp(ctx, t, outputs, done)
 }
 
 // publishPVCOp writes the finished execution (COMPLETE, or CACHED with the
 // cached outputs) in one PutExecution and records the cache entry.
-func (s *Service) publishPVCOp(ctx context.Context, t *containerTask, outputs map[string]*structpb.Value) (*driver.Result, error) {
+func (s *Service) publishPVCOp(ctx context.Context, t *containerTask, outputs map[string]*structpb.Value, done string) (*driver.Result, error) {
 	state := pb.Execution_COMPLETE
 	hit := t.cached
 	if hit != nil {
@@ -112,7 +84,7 @@ func (s *Service) publishPVCOp(ctx context.Context, t *containerTask, outputs ma
 	if err != nil {
 		return nil, err
 	}
-	return pvcResult(t.req, exec, created), nil
+	return pvcResult(t.req, exec, done, created), nil
 }
 
 func (s *Service) recordCache(ctx context.Context, req *driver.Request, execID int64, fp string) error {
@@ -131,12 +103,17 @@ func (s *Service) recordCache(ctx context.Context, req *driver.Request, execID i
 		ExecutionID: execID, Fingerprint: fp, StartedAt: now, FinishedAt: now})
 }
 
-func pvcResult(req *driver.Request, exec *mlmd.Execution, created bool) *driver.Result {
-	verb := "created"
-	if req.Container.GetImage() == deletePVCImage {
-		verb = "deleted"
+// pvcResult replies for a finished PVC op. done says what the Kubernetes
+// call found ("" on a repeated call, which made none).
+func pvcResult(req *driver.Request, exec *mlmd.Execution, done string, created bool) *driver.Result {
+	if done == "" {
+		done = "created"
+		if req.Container.GetImage() == deletePVCImage {
+			done = "deleted"
+		}
 	}
-	msg := fmt.Sprintf("%s: PVC %s %s (execution %d)", req.TaskName, exec.Outputs()["name"].GetStringValue(), verb, exec.ID())
+	name := exec.Inputs()["pvc_name"].GetStringValue()
+	msg := fmt.Sprintf("%s: PVC %s %s (execution %d)", req.TaskName, name, done, exec.ID())
 	if id := exec.String(mlmd.PropCachedExecutionID); id != "" {
 		msg = fmt.Sprintf("%s: cache hit (execution %s), recorded as execution %d", req.TaskName, id, exec.ID())
 	}
@@ -153,49 +130,4 @@ func pvcName(params map[string]*structpb.Value, unique string) (string, error) {
 		return name, nil
 	}
 	return unique + suffix, nil
-}
-
-func pvcObject(params map[string]*structpb.Value) (*corev1.PersistentVolumeClaim, error) {
-	size, err := resource.ParseQuantity(params["size"].GetStringValue())
-	if err != nil {
-		return nil, fmt.Errorf("input \"size\": %w", err)
-	}
-	modes := params["access_modes"].GetListValue().GetValues()
-	if len(modes) == 0 {
-		return nil, errors.New("input \"access_modes\": required, a list")
-	}
-	pvc := &corev1.PersistentVolumeClaim{
-		ObjectMeta: metav1.ObjectMeta{Name: params["pvc_name"].GetStringValue(), Annotations: stringMap(params["annotations"])},
-		Spec: corev1.PersistentVolumeClaimSpec{
-			Resources:  corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: size}},
-			VolumeName: params["volume_name"].GetStringValue(),
-		},
-	}
-	for _, m := range modes {
-		pvc.Spec.AccessModes = append(pvc.Spec.AccessModes, corev1.PersistentVolumeAccessMode(m.GetStringValue()))
-	}
-	class := "standard"
-	if v, ok := params["storage_class_name"]; ok {
-		class = v.GetStringValue()
-	}
-	pvc.Spec.StorageClassName = &class
-	if ds := params["data_source"].GetStructValue().GetFields(); ds != nil {
-		pvc.Spec.DataSource = &corev1.TypedLocalObjectReference{Kind: ds["kind"].GetStringValue(), Name: ds["name"].GetStringValue()}
-		if g := ds["apiGroup"].GetStringValue(); g != "" {
-			pvc.Spec.DataSource.APIGroup = &g
-		}
-	}
-	return pvc, nil
-}
-
-func stringMap(v *structpb.Value) map[string]string {
-	fields := v.GetStructValue().GetFields()
-	if len(fields) == 0 {
-		return nil
-	}
-	out := map[string]string{}
-	for k, f := range fields {
-		out[k] = f.GetStringValue()
-	}
-	return out
 }

@@ -262,12 +262,9 @@ func TestPVCOperations(t *testing.T) {
 	if create.PodSpecPatch != "" || !strings.Contains(create.Message, "created") {
 		t.Fatalf("createpvc: %q, patch %q", create.Message, create.PodSpecPatch)
 	}
-	pvcs, err := env.Kube.CoreV1().PersistentVolumeClaims(drivertest.Namespace).List(context.Background(), metav1.ListOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(trace.Find("deletepvc")) == 1 && len(pvcs.Items) != 0 {
-		t.Errorf("PVCs left after deletepvc: %d", len(pvcs.Items))
+	pvcs := env.Kube.PVCs(drivertest.Namespace)
+	if len(trace.Find("deletepvc")) == 1 && len(pvcs) != 0 {
+		t.Errorf("PVCs left after deletepvc: %d", len(pvcs))
 	}
 	exec, err := env.MLMD.ExecutionByID(context.Background(), create.ExecutionID)
 	if err != nil || exec.State() != pb.Execution_COMPLETE || exec.Outputs()["name"].GetStringValue() == "" {
@@ -290,13 +287,10 @@ func TestPVCOperations(t *testing.T) {
 
 func TestPipelineRootFromConfigMapAndRuntimeConfig(t *testing.T) {
 	env := drivertest.NewEnv(t)
-	_, err := env.Kube.CoreV1().ConfigMaps(drivertest.Namespace).Create(context.Background(), &corev1.ConfigMap{
-		ObjectMeta: metav1.ObjectMeta{Name: "kfp-launcher"},
+	env.Kube.AddConfigMap(&corev1.ConfigMap{
+		ObjectMeta: metav1.ObjectMeta{Name: "kfp-launcher", Namespace: drivertest.Namespace},
 		Data:       map[string]string{"defaultPipelineRoot": "s3://team-bucket/kfp"},
-	}, metav1.CreateOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	})
 	trace := walk(t, env, "two_step_pipeline.yaml", "cm-root", nil)
 	uri := ran(t, trace, "write-to-gcs").GetOutputs().GetArtifacts()["output_gcs_path"].GetArtifacts()[0].GetUri()
 	if !strings.HasPrefix(uri, "s3://team-bucket/kfp/simple-two-step-pipeline/cm-root/write-to-gcs/") {

@@ -10,11 +10,9 @@ import (
 	"fmt"
 	"time"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/client-go/kubernetes"
-
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver/cache"
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/kube"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/mlmd"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/mlpipeline"
 )
@@ -22,7 +20,7 @@ import (
 // Deps are the service's connections. Kube may be nil (no kfp-launcher
 // ConfigMap is read then); nil pools are created.
 type Deps struct {
-	Kube  kubernetes.Interface
+	Kube  kube.Interface
 	MLMD  *mlmd.Pool
 	Tasks *mlpipeline.Pool
 	// Cache overrides the ml-pipeline task cache (tests); nil uses Tasks.
@@ -108,9 +106,7 @@ func classify(err error) error {
 	if err == nil || driver.IsTransient(err) {
 		return err
 	}
-	if mlmd.IsUnreachable(err) || errors.Is(err, context.DeadlineExceeded) ||
-		apierrors.IsServerTimeout(err) || apierrors.IsTimeout(err) ||
-		apierrors.IsTooManyRequests(err) || apierrors.IsServiceUnavailable(err) {
+	if mlmd.IsUnreachable(err) || errors.Is(err, context.DeadlineExceeded) || kube.IsTransient(err) {
 		return driver.Transient(err)
 	}
 	return err

@@ -12,8 +12,8 @@ import (
 	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
+
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/kube"
 )
 
 // ConfigMapName is the per-namespace launcher configuration KFP reads.
@@ -30,11 +30,11 @@ type Config struct {
 
 // Load reads the kfp-launcher ConfigMap of namespace. A missing ConfigMap
 // is an empty config, as in KFP; any other failure is returned.
-func Load(ctx context.Context, k kubernetes.Interface, namespace string) (Config, error) {
+func Load(ctx context.Context, k kube.Interface, namespace string) (Config, error) {
 	if k == nil {
 		return Config{}, nil
 	}
-	cm, err := k.CoreV1().ConfigMaps(namespace).Get(ctx, ConfigMapName, metav1.GetOptions{})
+	cm, err := k.GetConfigMap(ctx, namespace, ConfigMapName)
 	if apierrors.IsNotFound(err) {
 		return Config{}, nil
 	}

@@ -3,11 +3,15 @@ package pipelineroot
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes/fake"
+
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/kube/kubetest"
 )
 
 func TestForRun(t *testing.T) {
@@ -37,7 +41,7 @@ s3:
     endpoint: other:9000
     credentials: {fromEnv: true}
 `
-	k := fake.NewSimpleClientset(&corev1.ConfigMap{
+	k := kubetest.New(&corev1.ConfigMap{
 		ObjectMeta: metav1.ObjectMeta{Name: ConfigMapName, Namespace: "ns"},
 		Data:       map[string]string{"defaultPipelineRoot": "s3://bucket/root", "providers": providers},
 	})
@@ -71,7 +75,7 @@ s3:
 			t.Errorf("Resolve(%q): fromEnv session keeps secretName", c.runRoot)
 		}
 	}
-	empty, _ := Load(context.Background(), fake.NewSimpleClientset(), "ns")
+	empty, _ := Load(context.Background(), kubetest.New(), "ns")
 	root, session, err := Resolve("", empty)
 	if err != nil || root != DefaultRoot || !json.Valid([]byte(session)) {
 		t.Fatalf("default: %q %q %v", root, session, err)
@@ -83,5 +87,21 @@ s3:
 	}
 	if _, _, err := Resolve("ftp://x/y", empty); err == nil {
 		t.Error("unsupported scheme: want error")
+	}
+}
+
+// Only a missing ConfigMap is "no config"; any other failure is reported,
+// with the API error kept for the caller's transient classification.
+func TestLoadErrors(t *testing.T) {
+	k := kubetest.New()
+	k.Err = func(verb, resource, namespace, name string) error {
+		return apierrors.NewForbidden(corev1.Resource(resource), name, errors.New("no RBAC"))
+	}
+	_, err := Load(context.Background(), k, "ns")
+	if !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), "ConfigMap ns/kfp-launcher") {
+		t.Fatalf("Load with a forbidden read: %v", err)
+	}
+	if cfg, err := Load(context.Background(), nil, "ns"); err != nil || cfg != (Config{}) {
+		t.Fatalf("Load without a client: %+v, %v", cfg, err)
 	}
 }

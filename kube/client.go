@@ -1,0 +1,80 @@
+package kube
+
+import (
+	"context"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/serializer"
+	"k8s.io/client-go/rest"
+)
+
+// UserAgent is sent when the config names none.
+const UserAgent = "kfp-driver-plugin"
+
+// Client implements Interface over a REST client for core/v1.
+type Client struct {
+	rest rest.Interface
+}
+
+var _ Interface = (*Client)(nil)
+
+// NewForConfig returns a client for the cluster cfg points at. cfg is not
+// modified.
+func NewForConfig(cfg *rest.Config) (*Client, error) {
+	scheme := runtime.NewScheme()
+	// Only core/v1 (with meta/v1's Status and options types, which
+	// AddToScheme registers too): this is the whole point of the package.
+	if err := corev1.AddToScheme(scheme); err != nil {
+		return nil, fmt.Errorf("kubernetes client: core/v1 scheme: %w", err)
+	}
+	c := rest.CopyConfig(cfg)
+	c.APIPath = "/api"
+	c.GroupVersion = &corev1.SchemeGroupVersion
+	c.NegotiatedSerializer = serializer.NewCodecFactory(scheme).WithoutConversion()
+	if c.UserAgent == "" {
+		c.UserAgent = UserAgent
+	}
+	rc, err := rest.RESTClientFor(c)
+	if err != nil {
+		return nil, fmt.Errorf("kubernetes client: %w", err)
+	}
+	return &Client{rest: rc}, nil
+}
+
+// GetConfigMap implements Interface.
+func (c *Client) GetConfigMap(ctx context.Context, namespace, name string) (*corev1.ConfigMap, error) {
+	cm := &corev1.ConfigMap{}
+	err := c.rest.Get().Namespace(namespace).Resource("configmaps").Name(name).Do(ctx).Into(cm)
+	if err != nil {
+		return nil, err
+	}
+	return cm, nil
+}
+
+// GetPVC implements Interface.
+func (c *Client) GetPVC(ctx context.Context, namespace, name string) (*corev1.PersistentVolumeClaim, error) {
+	pvc := &corev1.PersistentVolumeClaim{}
+	err := c.rest.Get().Namespace(namespace).Resource("persistentvolumeclaims").Name(name).Do(ctx).Into(pvc)
+	if err != nil {
+		return nil, err
+	}
+	return pvc, nil
+}
+
+// CreatePVC implements Interface.
+func (c *Client) CreatePVC(ctx context.Context, namespace string, pvc *corev1.PersistentVolumeClaim) (*corev1.PersistentVolumeClaim, error) {
+	out := &corev1.PersistentVolumeClaim{}
+	err := c.rest.Post().Namespace(namespace).Resource("persistentvolumeclaims").Body(pvc).Do(ctx).Into(out)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// DeletePVC implements Interface. No body: the server's defaults (background
+// propagation, no preconditions) are what the driver wants.
+func (c *Client) DeletePVC(ctx context.Context, namespace, name string) error {
+	return c.rest.Delete().Namespace(namespace).Resource("persistentvolumeclaims").Name(name).Do(ctx).Error()
+}
