@@ -45,3 +45,11 @@ manifests:
 ## image: needs a container engine (not available on the development machines)
 image:
 	docker build --build-arg VERSION=$(VERSION) -t $(IMAGE) .
+
+## demo: the README's first command: a real KFP workflow, converted, through real Argo with the plugin; prints `argo get`
+demo:
+	./demo/demo.sh
+
+## e2e: only the end-to-end suite (also part of `make test`); E2E_RUN=regexp picks cases, e.g. E2E_RUN=TestEndToEnd/corpus/flip_coin
+e2e: tools
+	KFP_PLUGIN_REQUIRE_TOOLS=1 go test -race -count=1 -v -timeout 30m -run '$(or $(E2E_RUN),.)' ./e2e/...

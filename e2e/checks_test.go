@@ -1,0 +1,193 @@
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"sort"
+	"strings"
+
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/types/known/structpb"
+	corev1 "k8s.io/api/core/v1"
+)
+
+// check is one assertion on a completed run. Checks look at resolved
+// values downstream: what a later task's executor input (in the pod spec
+// patch its driver returned) or the executor pod Argo created contains.
+type check func(r *Result) error
+
+// param: every run of task got input parameter name = want (JSON-equal).
+func param(task, name string, want any) check {
+	return func(r *Result) error {
+		ls, err := launchesOf(r, task)
+		if err != nil {
+			return err
+		}
+		for _, l := range ls {
+			got, ok := l.Launch.Input.GetInputs().GetParameterValues()[name]
+			if !ok {
+				return fmt.Errorf("%s: no input parameter %q (has %v)", task, name, keys(l.Launch.Input.GetInputs().GetParameterValues()))
+			}
+			if !jsonEqual(got, want) {
+				return fmt.Errorf("%s: input %s = %s, want %s", task, name, jsonOf(got), mustJSON(want))
+			}
+		}
+		return nil
+	}
+}
+
+// paramValues: the runs of task (a loop) got exactly these values of input
+// name, in any order.
+func paramValues(task, name string, wants ...any) check {
+	return func(r *Result) error {
+		ls, err := launchesOf(r, task)
+		if err != nil {
+			return err
+		}
+		var got, want []string
+		for _, l := range ls {
+			got = append(got, jsonOf(l.Launch.Input.GetInputs().GetParameterValues()[name]))
+		}
+		for _, w := range wants {
+			want = append(want, normJSON(mustJSON(w)))
+		}
+		sort.Strings(got)
+		sort.Strings(want)
+		if !reflect.DeepEqual(got, want) {
+			return fmt.Errorf("%s: values of input %s over %d runs = %v, want %v", task, name, len(ls), got, want)
+		}
+		return nil
+	}
+}
+
+// artifactFrom: every run of task got input artifact input from one of the
+// artifacts producer's runs wrote as output (same URI, or under it for
+// list outputs).
+func artifactFrom(task, input, producer, output string) check {
+	return func(r *Result) error {
+		ls, err := launchesOf(r, task)
+		if err != nil {
+			return err
+		}
+		ps, err := launchesOf(r, producer)
+		if err != nil {
+			return err
+		}
+		var written []string
+		for _, p := range ps {
+			for _, a := range p.Launch.Input.GetOutputs().GetArtifacts()[output].GetArtifacts() {
+				written = append(written, a.GetUri())
+			}
+		}
+		for _, l := range ls {
+			arts := l.Launch.Input.GetInputs().GetArtifacts()[input].GetArtifacts()
+			if len(arts) == 0 {
+				return fmt.Errorf("%s: no input artifact %q", task, input)
+			}
+			for _, a := range arts {
+				if !underAny(a.GetUri(), written) {
+					return fmt.Errorf("%s: input artifact %s = %s, not one of %s.%s %v", task, input, a.GetUri(), producer, output, written)
+				}
+			}
+		}
+		return nil
+	}
+}
+
+// ran: task ran exactly n times (0: skipped by a condition, or cached).
+func ran(task string, n int) check {
+	return func(r *Result) error {
+		if got := len(r.Of(task)); got != n {
+			return fmt.Errorf("%s ran %d times, want %d (ran: %v)", task, got, n, r.Tasks())
+		}
+		return nil
+	}
+}
+
+// driverMessage: the plugin node shown as node in `argo get` has a message
+// containing want.
+func driverMessage(node, want string) check {
+	return func(r *Result) error {
+		n := r.DriverNode(node)
+		if n == nil {
+			return fmt.Errorf("no plugin node %q", node)
+		}
+		if !strings.Contains(n.Message, want) {
+			return fmt.Errorf("plugin node %s: message %q, want it to contain %q", node, n.Message, want)
+		}
+		return nil
+	}
+}
+
+// pod: every executor pod Argo created for task passes f.
+func pod(task string, f func(*corev1.Pod) error) check {
+	return func(r *Result) error {
+		ls, err := launchesOf(r, task)
+		if err != nil {
+			return err
+		}
+		for _, l := range ls {
+			if l.Pod == nil {
+				return fmt.Errorf("%s: executor pod not found", task)
+			}
+			if err := f(l.Pod); err != nil {
+				return fmt.Errorf("%s: pod %s: %w", task, l.Pod.Name, err)
+			}
+		}
+		return nil
+	}
+}
+
+func launchesOf(r *Result, task string) ([]*Launched, error) {
+	ls := r.Of(task)
+	if len(ls) == 0 {
+		return nil, fmt.Errorf("task %s did not run (ran: %v)", task, r.Tasks())
+	}
+	return ls, nil
+}
+
+func underAny(uri string, prefixes []string) bool {
+	for _, p := range prefixes {
+		if uri == p || strings.HasPrefix(uri, p+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+func jsonOf(v *structpb.Value) string {
+	if v == nil {
+		return "<none>"
+	}
+	b, _ := protojson.Marshal(v)
+	return normJSON(string(b))
+}
+
+func mustJSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}
+
+// normJSON re-encodes JSON so that formatting differences vanish.
+func normJSON(s string) string {
+	var x any
+	if err := json.Unmarshal([]byte(s), &x); err != nil {
+		return s
+	}
+	return mustJSON(x)
+}
+
+func jsonEqual(v *structpb.Value, want any) bool { return jsonOf(v) == normJSON(mustJSON(want)) }
+
+func keys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

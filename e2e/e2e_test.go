@@ -1,0 +1,66 @@
+package e2e
+
+import (
+	"context"
+	"flag"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/internal/testenv"
+)
+
+// workflowsAtOnce is how many workflows run concurrently. A workflow
+// mostly waits for Argo's one-second requeue and patch ticks, not for CPU,
+// so the default -parallel (GOMAXPROCS: 2 in CI) would leave the machine
+// idle; TestMain raises it unless -parallel was given.
+const workflowsAtOnce = 8
+
+// caseTimeout bounds one workflow run (a cold CI machine is slow).
+const caseTimeout = 4 * time.Minute
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	parallelSet := false
+	flag.Visit(func(f *flag.Flag) { parallelSet = parallelSet || f.Name == "test.parallel" })
+	if !parallelSet {
+		_ = flag.Set("test.parallel", strconv.Itoa(workflowsAtOnce))
+	}
+	os.Exit(m.Run())
+}
+
+// startStack starts one stack for the whole test, prints the phase
+// timings, and stops it at the end, failing if any process is left.
+func startStack(t *testing.T) *Stack {
+	t.Helper()
+	tools := testenv.RequireTools(t, testenv.Etcd, testenv.KubeAPIServer, testenv.Kubectl,
+		testenv.WorkflowController, testenv.Argoexec, testenv.ArgoCLI)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	s, err := Start(ctx, Options{ToolsDir: tools, Out: testWriter{t}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("process logs:\n%s", s.Cluster.LogTails(30))
+		}
+		groups := s.ProcessGroups()
+		start := time.Now()
+		if err := s.Stop(); err != nil {
+			t.Errorf("stop: %v", err)
+		}
+		s.Timings.Add("stop: "+strconv.Itoa(groups)+" process groups, none left", time.Since(start))
+		t.Logf("phases:\n%s", s.Timings)
+	})
+	return s
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(b []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(b), "\n"))
+	return len(b), nil
+}

@@ -1,0 +1,172 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver/drivertest"
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/mlmd"
+)
+
+// Result is a completed workflow with what ran in it, read back from Argo
+// (node inputs), the cluster (the executor pods as created) and MLMD.
+type Result struct {
+	Workflow *wfv1.Workflow
+	// Launches are the container tasks that ran, one per executor pod, in
+	// node start order.
+	Launches []*Launched
+}
+
+// Launched is one container task that ran.
+type Launched struct {
+	Task      string // the KFP task name (the MLMD execution's task_name)
+	Node      wfv1.NodeStatus
+	Patch     string // the pod spec patch the CONTAINER driver returned
+	Launch    *drivertest.Launch
+	Execution *mlmd.Execution // as the launcher stand-in left it
+	Pod       *corev1.Pod     // the executor pod Argo created from the patch
+}
+
+// Result reads back everything that ran in wf.
+func (s *Stack) Result(ctx context.Context, wf *wfv1.Workflow) (*Result, error) {
+	pods, err := s.workflowPods(ctx, wf)
+	if err != nil {
+		return nil, err
+	}
+	r := &Result{Workflow: wf}
+	for _, n := range sortedNodes(wf) {
+		patch := inputParam(n, "pod-spec-patch")
+		if n.Type != wfv1.NodeTypePod || patch == "" {
+			continue
+		}
+		l, err := s.launched(ctx, n, patch)
+		if err != nil {
+			return nil, err
+		}
+		l.Pod = pods[n.ID]
+		r.Launches = append(r.Launches, l)
+	}
+	return r, nil
+}
+
+func (s *Stack) launched(ctx context.Context, n wfv1.NodeStatus, patch string) (*Launched, error) {
+	launch, err := drivertest.ParseLaunch(patch)
+	if err != nil {
+		return nil, fmt.Errorf("node %s: %w", n.Name, err)
+	}
+	exec, err := s.executors.mlmd.ExecutionByID(ctx, launch.ExecutionID)
+	if err != nil {
+		return nil, fmt.Errorf("node %s: execution %d: %w", n.Name, launch.ExecutionID, err)
+	}
+	return &Launched{Task: exec.TaskName(), Node: n, Patch: patch, Launch: launch, Execution: exec}, nil
+}
+
+// workflowPods maps node IDs to the workflow's pods.
+func (s *Stack) workflowPods(ctx context.Context, wf *wfv1.Workflow) (map[string]*corev1.Pod, error) {
+	list, err := s.Cluster.Client.CoreV1().Pods(wf.Namespace).List(ctx, metav1.ListOptions{LabelSelector: labelWorkflow + "=" + wf.Name})
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]*corev1.Pod{}
+	for i := range list.Items {
+		out[list.Items[i].Annotations[annotationNodeID]] = &list.Items[i]
+	}
+	return out, nil
+}
+
+func sortedNodes(wf *wfv1.Workflow) []wfv1.NodeStatus {
+	nodes := make([]wfv1.NodeStatus, 0, len(wf.Status.Nodes))
+	for _, n := range wf.Status.Nodes {
+		nodes = append(nodes, n)
+	}
+	sort.Slice(nodes, func(i, j int) bool {
+		if !nodes[i].StartedAt.Equal(&nodes[j].StartedAt) {
+			return nodes[i].StartedAt.Before(&nodes[j].StartedAt)
+		}
+		return nodes[i].Name < nodes[j].Name
+	})
+	return nodes
+}
+
+func inputParam(n wfv1.NodeStatus, name string) string {
+	if n.Inputs == nil {
+		return ""
+	}
+	for _, p := range n.Inputs.Parameters {
+		if p.Name == name {
+			return p.GetValue()
+		}
+	}
+	return ""
+}
+
+// Of returns the launches of one task (several in loops).
+func (r *Result) Of(task string) []*Launched {
+	var out []*Launched
+	for _, l := range r.Launches {
+		if l.Task == task {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// Tasks lists the tasks that ran, sorted, for failure messages.
+func (r *Result) Tasks() []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, l := range r.Launches {
+		if !seen[l.Task] {
+			seen[l.Task] = true
+			out = append(out, l.Task)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// DriverNodes are the plugin nodes (the converted driver templates).
+func (r *Result) DriverNodes() []wfv1.NodeStatus {
+	var out []wfv1.NodeStatus
+	for _, n := range sortedNodes(r.Workflow) {
+		if n.Type == wfv1.NodeTypePlugin {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// DriverNode returns the plugin node whose display name is name (e.g.
+// "add-numbers-driver"), or nil.
+func (r *Result) DriverNode(name string) *wfv1.NodeStatus {
+	for _, n := range r.DriverNodes() {
+		if n.DisplayName == name {
+			return &n
+		}
+	}
+	return nil
+}
+
+// Output returns a node's output parameter.
+func Output(n *wfv1.NodeStatus, name string) string {
+	if n == nil || n.Outputs == nil {
+		return ""
+	}
+	for _, p := range n.Outputs.Parameters {
+		if p.Name == name {
+			return p.GetValue()
+		}
+	}
+	return ""
+}
+
+// String summarises what ran.
+func (r *Result) String() string {
+	return fmt.Sprintf("%s %s: ran %s", r.Workflow.Name, r.Workflow.Status.Phase, strings.Join(r.Tasks(), ", "))
+}

@@ -1,0 +1,213 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/yaml"
+
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/internal/testenv"
+)
+
+// CorpusDir holds the real KFP-compiled workflows, relative to the repo.
+const CorpusDir = "convert/testdata/compiled-workflows"
+
+// Convert runs the real `convert` command on a corpus workflow (with the
+// plugin ConfigMap, as the README says) and decodes the result.
+func (s *Stack) Convert(ctx context.Context, corpusFile string) (*wfv1.Workflow, error) {
+	root, err := testenv.RepoRoot()
+	if err != nil {
+		return nil, err
+	}
+	path := filepath.Join(root, CorpusDir, corpusFile)
+	cmd := exec.CommandContext(ctx, s.PluginBin, "convert", "-f", path, "--plugin-configmap", s.PluginConfigMap)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		return nil, fmt.Errorf("convert %s: %w: %s", corpusFile, err, stderr.String())
+	}
+	var wf wfv1.Workflow
+	if err := yaml.UnmarshalStrict(stdout.Bytes(), &wf); err != nil {
+		return nil, fmt.Errorf("decode converted %s: %w", corpusFile, err)
+	}
+	return &wf, nil
+}
+
+// SetRuntimeParameters merges values into the runtime config the root
+// driver gets, as KFP's API server does when it creates a run with
+// parameters.
+func SetRuntimeParameters(wf *wfv1.Workflow, values map[string]any) error {
+	if len(values) == 0 {
+		return nil
+	}
+	arg, err := rootRuntimeConfig(wf)
+	if err != nil {
+		return err
+	}
+	cfg := map[string]any{}
+	if v := arg.GetValue(); v != "" {
+		if err := json.Unmarshal([]byte(v), &cfg); err != nil {
+			return fmt.Errorf("runtime-config %q: %w", v, err)
+		}
+	}
+	params, _ := cfg["parameterValues"].(map[string]any)
+	if params == nil {
+		params = map[string]any{}
+	}
+	for k, v := range values {
+		params[k] = v
+	}
+	cfg["parameterValues"] = params
+	b, err := json.Marshal(cfg)
+	if err != nil {
+		return err
+	}
+	arg.Value = wfv1.AnyStringPtr(string(b))
+	return nil
+}
+
+// rootRuntimeConfig finds the runtime-config argument of the ROOT_DAG
+// driver task in the entrypoint.
+func rootRuntimeConfig(wf *wfv1.Workflow) (*wfv1.Parameter, error) {
+	for i := range wf.Spec.Templates {
+		t := &wf.Spec.Templates[i]
+		if t.Name != wf.Spec.Entrypoint || t.DAG == nil {
+			continue
+		}
+		for j := range t.DAG.Tasks {
+			for k := range t.DAG.Tasks[j].Arguments.Parameters {
+				if p := &t.DAG.Tasks[j].Arguments.Parameters[k]; p.Name == "runtime-config" {
+					return p, nil
+				}
+			}
+		}
+	}
+	return nil, fmt.Errorf("no runtime-config argument in entrypoint %q", wf.Spec.Entrypoint)
+}
+
+// Submit creates wf in ns and returns it as created (with its name).
+func (s *Stack) Submit(ctx context.Context, ns string, wf *wfv1.Workflow) (*wfv1.Workflow, error) {
+	wf = wf.DeepCopy()
+	wf.Namespace = ns
+	created, err := s.Workflows.ArgoprojV1alpha1().Workflows(ns).Create(ctx, wf, metav1.CreateOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("submit %s in %s: %w", wf.GenerateName, ns, err)
+	}
+	return created, nil
+}
+
+// Wait polls until the workflow has completed and returns it.
+func (s *Stack) Wait(ctx context.Context, ns, name string) (*wfv1.Workflow, error) {
+	var wf *wfv1.Workflow
+	err := poll(ctx, "workflow "+ns+"/"+name+" to complete", func() (bool, error) {
+		var err error
+		wf, err = s.Workflows.ArgoprojV1alpha1().Workflows(ns).Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return false, err
+		}
+		return wf.Status.Phase.Completed(), nil
+	})
+	return wf, err
+}
+
+// ArgoCLI runs the real argo CLI against the cluster (kube mode: no Argo
+// server) and returns its combined output.
+func (s *Stack) ArgoCLI(ctx context.Context, args ...string) (string, error) {
+	bin, err := testenv.ToolPath(s.Cluster.ToolsDir, testenv.ArgoCLI)
+	if err != nil {
+		return "", err
+	}
+	cmd := exec.CommandContext(ctx, bin, append(args, "--kubeconfig", s.Cluster.KubeconfigPath)...)
+	cmd.Env = withoutArgoServer(os.Environ())
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return string(out), fmt.Errorf("argo %s: %w: %s", strings.Join(args, " "), err, out)
+	}
+	return string(out), nil
+}
+
+// withoutArgoServer drops settings that would point the CLI at an Argo
+// server instead of the kubeconfig.
+func withoutArgoServer(env []string) []string {
+	var out []string
+	for _, kv := range env {
+		if !strings.HasPrefix(kv, "ARGO_") {
+			out = append(out, kv)
+		}
+	}
+	return out
+}
+
+// AgentPodName is the agent pod Argo creates for workflow wf.
+func AgentPodName(wf string) string { return wf + "-1340600742-agent" }
+
+// Run prepares namespace ns, converts corpusFile, sets the pipeline
+// parameters, submits the workflow and waits until it completes.
+func (s *Stack) Run(ctx context.Context, ns, corpusFile string, params map[string]any) (*wfv1.Workflow, error) {
+	if err := s.PrepareNamespace(ctx, ns); err != nil {
+		return nil, err
+	}
+	wf, err := s.Convert(ctx, corpusFile)
+	if err != nil {
+		return nil, err
+	}
+	if err := SetRuntimeParameters(wf, params); err != nil {
+		return nil, err
+	}
+	created, err := s.Submit(ctx, ns, wf)
+	if err != nil {
+		return nil, err
+	}
+	return s.Wait(ctx, ns, created.Name)
+}
+
+// ParseParam reads a command-line parameter value: JSON when it parses
+// (numbers, booleans, lists, objects, quoted strings), else the text.
+func ParseParam(v string) any {
+	var x any
+	if err := json.Unmarshal([]byte(v), &x); err == nil {
+		return x
+	}
+	return v
+}
+
+// CorpusFiles lists the corpus workflows.
+func CorpusFiles() ([]string, error) {
+	root, err := testenv.RepoRoot()
+	if err != nil {
+		return nil, err
+	}
+	matches, err := filepath.Glob(filepath.Join(root, CorpusDir, "*.yaml"))
+	if err != nil {
+		return nil, err
+	}
+	for i, m := range matches {
+		matches[i] = filepath.Base(m)
+	}
+	return matches, nil
+}
+
+// NamespaceFor makes a namespace name (a DNS label) from a case or file
+// name.
+func NamespaceFor(name string) string {
+	name = strings.TrimSuffix(strings.ToLower(name), ".yaml")
+	b := []byte(name)
+	for i, c := range b {
+		if (c < 'a' || c > 'z') && (c < '0' || c > '9') {
+			b[i] = '-'
+		}
+	}
+	ns := strings.Trim(string(b), "-")
+	if len(ns) > 63 {
+		ns = strings.TrimRight(ns[:63], "-")
+	}
+	return ns
+}
