@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	pb "github.com/kubeflow/pipelines/third_party/ml-metadata/go/ml_metadata"
 	corev1 "k8s.io/api/core/v1"
@@ -322,5 +323,23 @@ func (e *apiEnv) impersonating(t *testing.T, sa string) *apiEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
+	waitForRBAC(t, k, e.namespace)
 	return &apiEnv{Env: drivertest.NewEnvWith(t, k), cluster: e.cluster, namespace: e.namespace}
+}
+
+// waitForRBAC polls until the apiserver's RBAC cache has the new Role and
+// RoleBinding: until then even the allowed ConfigMap read is forbidden.
+func waitForRBAC(t *testing.T, k kube.Interface, namespace string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		_, err := k.GetConfigMap(context.Background(), namespace, "kfp-launcher")
+		if err == nil || !apierrors.IsForbidden(err) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the Role never took effect: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
