@@ -5,7 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 )
 
@@ -18,7 +19,7 @@ func (s *Settings) mergeDocument(doc []byte, allowResources bool) error {
 		return err
 	}
 	var errs []string
-	for _, key := range sortedRawKeys(top) {
+	for _, key := range slices.Sorted(maps.Keys(top)) {
 		var err error
 		switch {
 		case key == "labels":
@@ -51,7 +52,7 @@ func (s *Settings) mergeResources(doc []byte) error {
 		raw map[string]json.RawMessage
 		dst *Resources
 	}{"requests": {r.Requests, &s.Requests}, "limits": {r.Limits, &s.Limits}} {
-		for _, k := range sortedRawKeys(m.raw) {
+		for _, k := range slices.Sorted(maps.Keys(m.raw)) {
 			v, err := stringValue(m.raw[k])
 			switch {
 			case err != nil:
@@ -76,7 +77,7 @@ func mergeMap(dst map[string]string, doc []byte) error {
 		return err
 	}
 	var errs []string
-	for _, k := range sortedRawKeys(raw) {
+	for _, k := range slices.Sorted(maps.Keys(raw)) {
 		v, err := stringValue(raw[k])
 		if err != nil {
 			errs = append(errs, fmt.Sprintf("key %q: %v", k, err))
@@ -133,15 +134,6 @@ func strictObject(doc []byte, v any) error {
 		return errors.New("invalid JSON: trailing data after the object")
 	}
 	return nil
-}
-
-func sortedRawKeys(m map[string]json.RawMessage) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 func prefixLines(prefix string, err error) []string {

@@ -19,6 +19,8 @@ package pluginconfig
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -150,7 +152,7 @@ func splitErrors(err error) []string {
 // dropReserved removes keys under ReservedPrefixes and says which.
 func dropReserved(kind string, m map[string]string) []string {
 	var warnings []string
-	for _, k := range sortedKeys(m) {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		if IsReserved(k) {
 			delete(m, k)
 			warnings = append(warnings, fmt.Sprintf("dropping %s %q: the prefix is reserved for Kubeflow Pipelines and Argo", kind, k))
@@ -171,7 +173,7 @@ func IsReserved(key string) bool {
 
 func (s *Settings) validate() []string {
 	var errs []string
-	for _, k := range sortedKeys(s.Labels) {
+	for _, k := range slices.Sorted(maps.Keys(s.Labels)) {
 		for _, msg := range validation.IsQualifiedName(k) {
 			errs = append(errs, fmt.Sprintf("label key %q: %s", k, msg))
 		}
@@ -180,7 +182,7 @@ func (s *Settings) validate() []string {
 		}
 	}
 	total := 0
-	for _, k := range sortedKeys(s.Annotations) {
+	for _, k := range slices.Sorted(maps.Keys(s.Annotations)) {
 		total += len(k) + len(s.Annotations[k])
 		for _, msg := range validation.IsQualifiedName(strings.ToLower(k)) {
 			errs = append(errs, fmt.Sprintf("annotation key %q: %s", k, msg))
@@ -216,13 +218,4 @@ func (s *Settings) validateResources() []string {
 		}
 	}
 	return errs
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -3,14 +3,13 @@ package profile
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"time"
 
 	"github.com/golang/glog"
+
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/internal/httpserve"
 )
 
 // Paths served.
@@ -95,26 +94,5 @@ func wireBody(req *Request, resp *Response) any {
 // Serve listens on addr until ctx is done, then lets calls in progress
 // finish for up to grace. ready, if not nil, receives the bound address.
 func Serve(ctx context.Context, h http.Handler, addr string, grace time.Duration, ready chan<- string) error {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return fmt.Errorf("listen %s: %w", addr, err)
-	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	glog.Infof("serving the profile sync hook (POST %s) on %s", SyncPath, ln.Addr())
-	if ready != nil {
-		ready <- ln.Addr().String()
-	}
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), grace)
-	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("shutdown: %w", err)
-	}
-	return nil
+	return httpserve.Run(ctx, h, addr, "the profile sync hook (POST "+SyncPath+")", grace, ready, nil)
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"time"
 
@@ -139,7 +141,7 @@ func (l *Launcher) publish(ctx context.Context, run *mlmd.Run, exec *mlmd.Execut
 func (l *Launcher) registerArtifacts(ctx context.Context, run *mlmd.Run, launch *Launch, out Outcome) ([]mlmd.ArtifactRef, error) {
 	defs := launch.Component.GetOutputDefinitions().GetArtifacts()
 	var refs []mlmd.ArtifactRef
-	for _, name := range sortedKeys(launch.Input.GetOutputs().GetArtifacts()) {
+	for _, name := range slices.Sorted(maps.Keys(launch.Input.GetOutputs().GetArtifacts())) {
 		if out.Failed && name != executor.LogsArtifact {
 			continue
 		}

@@ -3,7 +3,8 @@ package drivertest
 import (
 	"context"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 
 	"github.com/kubeflow/pipelines/api/v2alpha1/go/pipelinespec"
 	"google.golang.org/protobuf/types/known/structpb"
@@ -154,14 +155,14 @@ func order(tasks map[string]*pipelinespec.PipelineTaskSpec) []string {
 	placed := map[string]bool{}
 	for len(out) < len(tasks) {
 		progress := false
-		for _, name := range sortedKeys(tasks) {
+		for _, name := range slices.Sorted(maps.Keys(tasks)) {
 			if placed[name] || !ready(tasks[name], placed, tasks) {
 				continue
 			}
 			out, placed[name], progress = append(out, name), true, true
 		}
 		if !progress { // a cycle: keep going in name order
-			for _, name := range sortedKeys(tasks) {
+			for _, name := range slices.Sorted(maps.Keys(tasks)) {
 				if !placed[name] {
 					out, placed[name] = append(out, name), true
 				}
@@ -178,15 +179,6 @@ func ready(t *pipelinespec.PipelineTaskSpec, placed map[string]bool, tasks map[s
 		}
 	}
 	return true
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 func (wk *walk) component(task *pipelinespec.PipelineTaskSpec) (*pipelinespec.ComponentSpec, error) {

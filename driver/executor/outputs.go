@@ -5,7 +5,6 @@
 package executor
 
 import (
-	"sort"
 	"strings"
 
 	"github.com/kubeflow/pipelines/api/v2alpha1/go/pipelinespec"
@@ -60,13 +59,4 @@ func localPath(uri string) string {
 		return "/oci/" + strings.ReplaceAll(rest, "/", "_") + "/models"
 	}
 	return "/tmp/kfp_outputs"
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/kubeflow/pipelines/api/v2alpha1/go/pipelinespec"
 	pb "github.com/kubeflow/pipelines/third_party/ml-metadata/go/ml_metadata"
@@ -24,7 +26,7 @@ type artifactWant struct {
 func (r *Resolver) artifacts(ctx context.Context, task *pipelinespec.PipelineTaskSpec, comp *pipelinespec.ComponentSpec, res *Resolved) error {
 	var wants []artifactWant
 	var ids []int64
-	for _, name := range sortedKeys(task.GetInputs().GetArtifacts()) {
+	for _, name := range slices.Sorted(maps.Keys(task.GetInputs().GetArtifacts())) {
 		w, err := r.artifactSources(ctx, name, task.GetInputs().GetArtifacts()[name])
 		if err != nil {
 			return r.inputErr(name, err)

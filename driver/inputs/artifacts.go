@@ -2,6 +2,8 @@ package inputs
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 
 	"github.com/kubeflow/pipelines/api/v2alpha1/go/pipelinespec"
@@ -61,7 +63,7 @@ func metadataValue(v *pb.Value) (*structpb.Value, error) {
 // references (one per artifact, a list gives several under one key).
 func ArtifactRefs(in *pipelinespec.ExecutorInput_Inputs) ([]mlmd.ArtifactRef, error) {
 	var refs []mlmd.ArtifactRef
-	for _, name := range sortedKeys(in.GetArtifacts()) {
+	for _, name := range slices.Sorted(maps.Keys(in.GetArtifacts())) {
 		for _, a := range in.GetArtifacts()[name].GetArtifacts() {
 			id, err := strconv.ParseInt(a.GetName(), 10, 64)
 			if err != nil {

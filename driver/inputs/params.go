@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -16,7 +18,7 @@ const WorkspacePath = "/kfp-workspace"
 
 func (r *Resolver) parameters(ctx context.Context, task *pipelinespec.PipelineTaskSpec, comp *pipelinespec.ComponentSpec, res *Resolved) error {
 	defs := comp.GetInputDefinitions().GetParameters()
-	for _, name := range sortedKeys(task.GetInputs().GetParameters()) {
+	for _, name := range slices.Sorted(maps.Keys(task.GetInputs().GetParameters())) {
 		spec := task.GetInputs().GetParameters()[name]
 		v, err := r.parameter(ctx, task, spec)
 		if err != nil {

@@ -3,7 +3,6 @@ package inputs
 import (
 	"encoding/json"
 	"fmt"
-	"sort"
 
 	"github.com/kubeflow/pipelines/api/v2alpha1/go/pipelinespec"
 	pb "github.com/kubeflow/pipelines/third_party/ml-metadata/go/ml_metadata"
@@ -103,13 +102,4 @@ func artifactProducers(dag *mlmd.Execution, key string) ([]selector, error) {
 		return nil, fmt.Errorf("DAG task %q (execution %d) declares no output artifact %q", dag.TaskName(), dag.ID(), key)
 	}
 	return p.Selectors, nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -2,6 +2,7 @@ package inputs
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 
 	"github.com/kubeflow/pipelines/api/v2alpha1/go/pipelinespec"
@@ -19,7 +20,7 @@ func textOf(v *structpb.Value) string { return condition.Text(v) }
 
 // selectors applies each input's parameterExpressionSelector (CEL).
 func (r *Resolver) selectors(task *pipelinespec.PipelineTaskSpec, res *Resolved) error {
-	for _, name := range sortedKeys(task.GetInputs().GetParameters()) {
+	for _, name := range slices.Sorted(maps.Keys(task.GetInputs().GetParameters())) {
 		expr := task.GetInputs().GetParameters()[name].GetParameterExpressionSelector()
 		v, ok := res.Inputs.ParameterValues[name]
 		if expr == "" || !ok {
@@ -55,7 +56,7 @@ func fillOptional(comp *pipelinespec.ComponentSpec, res *Resolved) {
 func validate(comp *pipelinespec.ComponentSpec, res *Resolved, skip []string) *inputError {
 	params := res.Inputs.ParameterValues
 	defs := comp.GetInputDefinitions().GetParameters()
-	for _, name := range sortedKeys(defs) {
+	for _, name := range slices.Sorted(maps.Keys(defs)) {
 		def := defs[name]
 		if slices.Contains(skip, name) {
 			continue

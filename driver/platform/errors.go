@@ -2,8 +2,6 @@ package platform
 
 import (
 	"fmt"
-	"maps"
-	"slices"
 )
 
 // FieldError is an invalid or unsupported value in the platform config. Field
@@ -27,10 +25,6 @@ func (e *FieldError) Unwrap() error { return e.Err }
 // fieldErr builds a FieldError; %w in format wraps as fmt.Errorf does.
 func fieldErr(field, format string, args ...any) error {
 	return &FieldError{Field: field, Err: fmt.Errorf(format, args...)}
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	return slices.Sorted(maps.Keys(m))
 }
 
 func at(field string, i int) string { return fmt.Sprintf("%s[%d]", field, i) }

@@ -1,7 +1,9 @@
 package platform
 
 import (
+	"maps"
 	"path"
+	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -139,7 +141,7 @@ func resourceList(field string, in map[string]string) (corev1.ResourceList, erro
 		return nil, nil
 	}
 	out := corev1.ResourceList{}
-	for _, name := range sortedKeys(in) {
+	for _, name := range slices.Sorted(maps.Keys(in)) {
 		if errs := validation.IsQualifiedName(name); len(errs) > 0 {
 			return nil, fieldErr(field, "resource name %q: %s", name, strings.Join(errs, "; "))
 		}

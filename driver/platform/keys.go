@@ -3,7 +3,9 @@ package platform
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"reflect"
+	"slices"
 	"strings"
 	"unicode"
 )
@@ -74,7 +76,7 @@ func checkObject(v any, t reflect.Type, path string) (any, error) {
 	}
 	fields := jsonFields(t)
 	out := make(map[string]any, len(obj))
-	for _, key := range sortedKeys(obj) {
+	for _, key := range slices.Sorted(maps.Keys(obj)) {
 		name, ok := fields.names[key]
 		if !ok {
 			return nil, unknownField(t, joinPath(path, key))
@@ -120,7 +122,7 @@ func checkMap(v any, t reflect.Type, path string) (any, error) {
 	if !ok {
 		return nil, fieldErr(path, "must be an object, got %s", jsonKind(v))
 	}
-	for _, key := range sortedKeys(obj) {
+	for _, key := range slices.Sorted(maps.Keys(obj)) {
 		if _, err := checkKeys(obj[key], t.Elem(), fmt.Sprintf("%s[%q]", path, key)); err != nil {
 			return nil, err
 		}

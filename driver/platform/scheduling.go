@@ -3,6 +3,8 @@ package platform
 import (
 	"bytes"
 	"encoding/json"
+	"maps"
+	"slices"
 	"strings"
 
 	"google.golang.org/protobuf/types/known/structpb"
@@ -66,7 +68,7 @@ func stringMap(field string, v *structpb.Value) (map[string]string, error) {
 
 // checkLabels applies the API server's rules for node selector labels.
 func checkLabels(field string, labels map[string]string) error {
-	for _, k := range sortedKeys(labels) {
+	for _, k := range slices.Sorted(maps.Keys(labels)) {
 		if errs := validation.IsQualifiedName(k); len(errs) > 0 {
 			return fieldErr(field, "key %q: %s", k, strings.Join(errs, "; "))
 		}

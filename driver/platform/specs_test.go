@@ -3,8 +3,10 @@ package platform
 import (
 	"bytes"
 	"encoding/json"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -175,7 +177,7 @@ func TestKubernetesPlatformSpecs(t *testing.T) {
 			continue
 		}
 		configs := executorConfigs(t, file)
-		for _, exec := range sortedKeys(configs) {
+		for _, exec := range slices.Sorted(maps.Keys(configs)) {
 			tc, ok := cases[exec]
 			if !ok {
 				t.Errorf("%s: no expectations for %s", base, exec)

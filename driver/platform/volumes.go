@@ -2,6 +2,8 @@ package platform
 
 import (
 	"errors"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/kubeflow/pipelines/api/v2alpha1/go/pipelinespec"
@@ -149,7 +151,7 @@ func accessModes(field string, names []string) ([]corev1.PersistentVolumeAccessM
 	for i, n := range names {
 		m, ok := knownAccessModes[n]
 		if !ok {
-			return nil, fieldErr(at(field, i), "unknown access mode %q (want one of %s)", n, strings.Join(sortedKeys(knownAccessModes), ", "))
+			return nil, fieldErr(at(field, i), "unknown access mode %q (want one of %s)", n, strings.Join(slices.Sorted(maps.Keys(knownAccessModes)), ", "))
 		}
 		modes[i] = m
 	}

@@ -2,6 +2,7 @@ package mlmdserver
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 
 	mlmd "github.com/kubeflow/pipelines/third_party/ml-metadata/go/ml_metadata"
@@ -154,7 +155,7 @@ func (t *nodeTable[T]) byTypeAndName(typeID int64, name string) (T, bool) {
 	return t.get(id)
 }
 
-func (t *nodeTable[T]) allIDs() []int64 { return sortedKeys(t.rows) }
+func (t *nodeTable[T]) allIDs() []int64 { return slices.Sorted(maps.Keys(t.rows)) }
 
 // idsOfType returns the ids of all rows of one type, ascending.
 func (t *nodeTable[T]) idsOfType(typeID int64) []int64 {

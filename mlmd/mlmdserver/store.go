@@ -1,6 +1,7 @@
 package mlmdserver
 
 import (
+	"maps"
 	"slices"
 	"time"
 
@@ -193,10 +194,10 @@ func (e *edgeSet) add(a, b int64) {
 }
 
 // from returns every b with a->b, ascending.
-func (e *edgeSet) from(a int64) []int64 { return sortedKeys(e.out[a]) }
+func (e *edgeSet) from(a int64) []int64 { return slices.Sorted(maps.Keys(e.out[a])) }
 
 // to returns every a with a->b, ascending.
-func (e *edgeSet) to(b int64) []int64 { return sortedKeys(e.in[b]) }
+func (e *edgeSet) to(b int64) []int64 { return slices.Sorted(maps.Keys(e.in[b])) }
 
 func link(m map[int64]map[int64]struct{}, a, b int64) {
 	if m[a] == nil {
@@ -210,15 +211,6 @@ func unlink(m map[int64]map[int64]struct{}, a, b int64) {
 	if len(m[a]) == 0 {
 		delete(m, a)
 	}
-}
-
-func sortedKeys[V any](m map[int64]V) []int64 {
-	ids := make([]int64, 0, len(m))
-	for id := range m {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
-	return ids
 }
 
 // uniqueSorted returns the distinct ids in ascending order, the order in

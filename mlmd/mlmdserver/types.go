@@ -227,7 +227,7 @@ func typesByID[T typeMsg](t *typeTable[T], ids []int64) []T {
 
 func allTypes[T typeMsg](t *typeTable[T]) []T {
 	var out []T
-	for _, id := range sortedKeys(t.rows) {
+	for _, id := range slices.Sorted(maps.Keys(t.rows)) {
 		out = append(out, cloneOf(t.rows[id]))
 	}
 	return out
