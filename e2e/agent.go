@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -149,4 +150,18 @@ func (a *agentPlayer) finalize(ctx context.Context, ns, name string, uid types.U
 		return nil
 	}
 	return err
+}
+
+// AgentLog returns what container of the played agent pod of workflow wf
+// in ns wrote, without timestamps.
+func (s *Stack) AgentLog(ns, wf, container string) (string, error) {
+	p := s.agents.pod(ns, wf)
+	if p == nil {
+		return "", fmt.Errorf("no agent pod was played for workflow %s/%s", ns, wf)
+	}
+	var b strings.Builder
+	if err := copyLog(&b, p.LogPath(container), false); err != nil {
+		return "", err
+	}
+	return b.String(), nil
 }

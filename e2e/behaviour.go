@@ -5,19 +5,40 @@ import (
 
 	"github.com/kubeflow/pipelines/api/v2alpha1/go/pipelinespec"
 	"google.golang.org/protobuf/types/known/structpb"
+
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver/drivertest"
 )
 
-// ProduceFunc gives the value user code "returns" for output parameter
-// name of task; nil leaves the output unset.
-type ProduceFunc func(task string, def *pipelinespec.ComponentOutputsSpec_ParameterSpec, name string) *structpb.Value
+// Call is one output parameter the played user code produces.
+type Call struct {
+	Task   string // KFP task name
+	Output string // output parameter name
+	Def    *pipelinespec.ComponentOutputsSpec_ParameterSpec
+	// Inputs are the task's input parameter values, as resolved by the
+	// driver into the executor input.
+	Inputs map[string]*structpb.Value
+}
+
+// ProduceFunc gives the value user code "returns" for one output
+// parameter; nil leaves the output unset.
+type ProduceFunc func(Call) *structpb.Value
+
+// DefaultOutput is drivertest's default: small values of the declared
+// type (strings are "<task>.<output>").
+func DefaultOutput(c Call) *structpb.Value { return drivertest.Default(c.Task, c.Def, c.Output) }
 
 // Behaviour is what a namespace's played pods do. The zero value: every
 // task succeeds with drivertest.Default outputs.
 type Behaviour struct {
-	// Produce gives output parameter values; nil means drivertest.Default.
+	// Produce gives output parameter values; nil means DefaultOutput.
 	Produce ProduceFunc
 	// Fail names tasks whose user code fails (main exits 1).
 	Fail map[string]bool
+	// Cache makes the launcher stand-in record cache entries, as KFP's
+	// launcher does. Off by default: identical tasks within one run (loop
+	// iterations with equal inputs, reused components) would hit each
+	// other's entries or not depending on timing, and checks must not.
+	Cache bool
 	// Hold, when not nil, keeps executor pods pending until it is closed
 	// (to look at a running workflow).
 	Hold chan struct{}

@@ -191,3 +191,164 @@ func keys[V any](m map[string]V) []string {
 	sort.Strings(out)
 	return out
 }
+
+// paramHas: every run of task got input name whose JSON contains want.
+func paramHas(task, name, want string) check {
+	return func(r *Result) error {
+		ls, err := launchesOf(r, task)
+		if err != nil {
+			return err
+		}
+		for _, l := range ls {
+			got := jsonOf(l.Launch.Input.GetInputs().GetParameterValues()[name])
+			if !strings.Contains(got, want) {
+				return fmt.Errorf("%s: input %s = %s, want it to contain %s", task, name, got, want)
+			}
+		}
+		return nil
+	}
+}
+
+// artifactURIs: every run of task got exactly these URIs as input input.
+func artifactURIs(task, input string, uris ...string) check {
+	return func(r *Result) error {
+		ls, err := launchesOf(r, task)
+		if err != nil {
+			return err
+		}
+		for _, l := range ls {
+			var got []string
+			for _, a := range l.Launch.Input.GetInputs().GetArtifacts()[input].GetArtifacts() {
+				got = append(got, a.GetUri())
+			}
+			if !reflect.DeepEqual(got, uris) {
+				return fmt.Errorf("%s: input artifact %s = %v, want %v", task, input, got, uris)
+			}
+		}
+		return nil
+	}
+}
+
+// artifactCount: every run of task got n artifacts as input input (a
+// collected list).
+func artifactCount(task, input string, n int) check {
+	return func(r *Result) error {
+		ls, err := launchesOf(r, task)
+		if err != nil {
+			return err
+		}
+		for _, l := range ls {
+			if got := len(l.Launch.Input.GetInputs().GetArtifacts()[input].GetArtifacts()); got != n {
+				return fmt.Errorf("%s: input artifact list %s has %d artifacts, want %d", task, input, got, n)
+			}
+		}
+		return nil
+	}
+}
+
+// outputUnderRoot: task's output artifact is provisioned under the
+// pipeline root of the namespace's kfp-launcher ConfigMap (read by the
+// driver as the plugin's account).
+func outputUnderRoot(task, output string) check {
+	return func(r *Result) error {
+		ls, err := launchesOf(r, task)
+		if err != nil {
+			return err
+		}
+		root := PipelineRoot(r.Workflow.Namespace) + "/"
+		for _, l := range ls {
+			for _, a := range l.Launch.Input.GetOutputs().GetArtifacts()[output].GetArtifacts() {
+				if !strings.HasPrefix(a.GetUri(), root) {
+					return fmt.Errorf("%s: output %s at %s, want it under %s", task, output, a.GetUri(), root)
+				}
+			}
+		}
+		return nil
+	}
+}
+
+// mainImage: task's executor pod runs image in its main container.
+func mainImage(task, image string) check {
+	return pod(task, func(p *corev1.Pod) error {
+		for _, c := range p.Spec.Containers {
+			if c.Name == agentMain && c.Image != image {
+				return fmt.Errorf("main image %s, want %s", c.Image, image)
+			}
+		}
+		return nil
+	})
+}
+
+// envFromSecret: task's main container has env name from Secret secret.
+func envFromSecret(task, name, secret string) check {
+	return pod(task, func(p *corev1.Pod) error {
+		for _, e := range mainContainer(p).Env {
+			if e.Name != name {
+				continue
+			}
+			if ref := e.ValueFrom; ref == nil || ref.SecretKeyRef == nil || ref.SecretKeyRef.Name != secret {
+				return fmt.Errorf("env %s = %+v, want it from Secret %s", name, e.ValueFrom, secret)
+			}
+			return nil
+		}
+		return fmt.Errorf("main container has no env %s", name)
+	})
+}
+
+func mainContainer(p *corev1.Pod) *corev1.Container {
+	for i := range p.Spec.Containers {
+		if p.Spec.Containers[i].Name == agentMain {
+			return &p.Spec.Containers[i]
+		}
+	}
+	return &corev1.Container{}
+}
+
+// volumeMounted: task's main container mounts a volume at path whose
+// source passes f.
+func volumeMounted(task, path string, f func(corev1.VolumeSource) error) check {
+	return pod(task, func(p *corev1.Pod) error {
+		for _, m := range mainContainer(p).VolumeMounts {
+			if m.MountPath != path {
+				continue
+			}
+			for _, v := range p.Spec.Volumes {
+				if v.Name == m.Name {
+					return f(v.VolumeSource)
+				}
+			}
+		}
+		return fmt.Errorf("nothing mounted at %s", path)
+	})
+}
+
+func claim(name string) func(corev1.VolumeSource) error {
+	return func(v corev1.VolumeSource) error {
+		if v.PersistentVolumeClaim == nil || v.PersistentVolumeClaim.ClaimName != name {
+			return fmt.Errorf("volume %+v, want PVC %s", v, name)
+		}
+		return nil
+	}
+}
+
+// podLabel / podAnnotation: task's executor pod carries the metadata.
+func podLabel(task, key, value string) check {
+	return pod(task, func(p *corev1.Pod) error {
+		if p.Labels[key] != value {
+			return fmt.Errorf("label %s = %q, want %q", key, p.Labels[key], value)
+		}
+		return nil
+	})
+}
+
+func podAnnotation(task, key, value string) check {
+	return pod(task, func(p *corev1.Pod) error {
+		if p.Annotations[key] != value {
+			return fmt.Errorf("annotation %s = %q, want %q", key, p.Annotations[key], value)
+		}
+		return nil
+	})
+}
+
+// custom wraps a one-off check.
+func custom(f func(r *Result) error) check { return f }

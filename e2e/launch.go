@@ -71,21 +71,26 @@ func (e *executorPlayer) container(ctx context.Context, ns, patch string, b Beha
 		return false, fmt.Errorf("execution %d: %w", launch.ExecutionID, err)
 	}
 	task := exec.TaskName()
-	out := drivertest.Outcome{Parameters: produce(b.Produce, task, launch.Component), Failed: b.Fail[task]}
-	l := &drivertest.Launcher{MLMD: e.mlmd, Cache: e.cache, Namespace: ns}
+	out := drivertest.Outcome{Parameters: produce(b.Produce, task, launch), Failed: b.Fail[task]}
+	l := &drivertest.Launcher{MLMD: e.mlmd, Namespace: ns}
+	if b.Cache {
+		l.Cache = e.cache
+	}
 	if err := l.Complete(ctx, launch, out); err != nil {
 		return false, fmt.Errorf("task %s: %w", task, err)
 	}
 	return out.Failed, nil
 }
 
-func produce(f ProduceFunc, task string, comp *pipelinespec.ComponentSpec) map[string]*structpb.Value {
+// produce runs the played user code for every declared output parameter.
+func produce(f ProduceFunc, task string, launch *drivertest.Launch) map[string]*structpb.Value {
 	if f == nil {
-		f = drivertest.Default
+		f = DefaultOutput
 	}
 	out := map[string]*structpb.Value{}
-	for name, def := range comp.GetOutputDefinitions().GetParameters() {
-		if v := f(task, def, name); v != nil {
+	for name, def := range launch.Component.GetOutputDefinitions().GetParameters() {
+		c := Call{Task: task, Output: name, Def: def, Inputs: launch.Input.GetInputs().GetParameterValues()}
+		if v := f(c); v != nil {
 			out[name] = v
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
 
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver/drivertest"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/mlmd"
@@ -21,6 +22,8 @@ type Result struct {
 	// Launches are the container tasks that ran, one per executor pod, in
 	// node start order.
 	Launches []*Launched
+	// Kube reads the cluster as admin.
+	Kube kubernetes.Interface
 }
 
 // Launched is one container task that ran.
@@ -39,7 +42,7 @@ func (s *Stack) Result(ctx context.Context, wf *wfv1.Workflow) (*Result, error) 
 	if err != nil {
 		return nil, err
 	}
-	r := &Result{Workflow: wf}
+	r := &Result{Workflow: wf, Kube: s.Cluster.Client}
 	for _, n := range sortedNodes(wf) {
 		patch := inputParam(n, "pod-spec-patch")
 		if n.Type != wfv1.NodeTypePod || patch == "" {

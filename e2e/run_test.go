@@ -2,8 +2,11 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
 )
@@ -20,18 +23,34 @@ type tcase struct {
 
 func (c tcase) name() string { return strings.TrimSuffix(c.file, ".yaml") }
 
-// TestEndToEnd runs everything on one stack: the corpus cases (each in its
-// own namespace, several at once), then the observation and failure
-// cases.
+// TestEndToEnd runs everything on one stack, workflowsAtOnce workflows at
+// a time, each case in its own namespace: the corpus cases, then the
+// observation and failure cases.
 func TestEndToEnd(t *testing.T) {
 	s := startStack(t)
-	t.Run("corpus", func(t *testing.T) {
+	start := time.Now()
+	t.Run("cases", func(t *testing.T) {
 		for _, c := range corpusCases {
-			t.Run(c.name(), func(t *testing.T) {
-				t.Parallel()
-				runCase(t, s, NamespaceFor(c.name()), c)
-			})
+			parallel(t, "corpus/"+c.name(), func(t *testing.T) { runCase(t, s, NamespaceFor(c.name()), c) })
 		}
+		parallel(t, "observe/driver-error-in-argo-get", func(t *testing.T) { testDriverErrorInArgoGet(t, s) })
+		parallel(t, "observe/wrong-token-never-reaches-driver", func(t *testing.T) { testWrongToken(t, s) })
+		parallel(t, "observe/argo-logs-shows-plugin-lines", func(t *testing.T) { testArgoLogs(t, s) })
+		parallel(t, "cache/parameter_cache", func(t *testing.T) { testCacheHit(t, s, "parameter_cache.yaml", "core-comp", "crust-comp") })
+		parallel(t, "cache/artifact_cache", func(t *testing.T) { testCacheHit(t, s, "artifact_cache.yaml", "core-comp", "crust-comp") })
+		runSweep(t, s)
+	})
+	s.Timings.Add(fmt.Sprintf("%d cases (%d workflows at a time)", casesRun.Load(), workflowsAtOnce), time.Since(start))
+}
+
+// casesRun counts the cases that ran (-run may pick a few), for the timings.
+var casesRun atomic.Int32
+
+func parallel(t *testing.T, name string, f func(t *testing.T)) {
+	t.Run(name, func(t *testing.T) {
+		t.Parallel()
+		casesRun.Add(1)
+		f(t)
 	})
 }
 

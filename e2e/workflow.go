@@ -211,3 +211,23 @@ func NamespaceFor(name string) string {
 	}
 	return ns
 }
+
+// WaitNode polls until the node shown as display (e.g. "echo-driver") in
+// workflow name has phase.
+func (s *Stack) WaitNode(ctx context.Context, ns, name, display string, phase wfv1.NodePhase) error {
+	return poll(ctx, "node "+display+" of "+ns+"/"+name+" to be "+string(phase), func() (bool, error) {
+		wf, err := s.Workflows.ArgoprojV1alpha1().Workflows(ns).Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return false, err
+		}
+		if wf.Status.Phase.Completed() {
+			return false, permanent{fmt.Errorf("workflow completed (%s) first", wf.Status.Phase)}
+		}
+		for _, n := range wf.Status.Nodes {
+			if n.DisplayName == display && n.Phase == phase {
+				return true, nil
+			}
+		}
+		return false, nil
+	})
+}

@@ -39,15 +39,22 @@ func (p params) Set(s string) error {
 type config struct {
 	files    []string
 	params   params
+	fail     failSet
 	plugin   string
 	timeout  time.Duration
 	parallel int
 	quiet    bool
 }
 
+type failSet map[string]bool
+
+func (f failSet) String() string     { return fmt.Sprint(map[string]bool(f)) }
+func (f failSet) Set(s string) error { f[s] = true; return nil }
+
 func main() {
-	c := config{params: params{}}
+	c := config{params: params{}, fail: failSet{}}
 	flag.Var(c.params, "param", "pipeline parameter name=value (JSON values are decoded), repeatable")
+	flag.Var(c.fail, "fail", "task whose user code fails (the launcher stand-in exits 1), repeatable")
 	keep := flag.Bool("keep", false, "keep the work directory (logs of every process)")
 	all := flag.Bool("all", false, "run every workflow of the corpus and print a summary")
 	flag.StringVar(&c.plugin, "plugin", "", "use this kfp-driver-plugin binary instead of building one")

@@ -41,6 +41,7 @@ func runOne(ctx context.Context, s *e2e.Stack, file string, c config) result {
 	r := result{file: file}
 	t0 := time.Now()
 	ns := e2e.NamespaceFor(file)
+	s.SetBehaviour(ns, e2e.Behaviour{Fail: c.fail})
 	wf, err := s.Run(ctx, ns, file, c.params)
 	r.took = time.Since(t0)
 	if err != nil {
