@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -155,19 +156,28 @@ func (p *agentPod) startPlugin(ctx context.Context, c *corev1.Container) (int, e
 	if err != nil {
 		return 0, err
 	}
-	port, err := freePort()
-	if err != nil {
-		return 0, err
-	}
 	tokenFile, err := p.pluginTokenFile(c.Name)
 	if err != nil {
 		return 0, err
 	}
-	extra := []string{"--addr=127.0.0.1:" + strconv.Itoa(port), "--kubeconfig=" + kubeconfig, "--token-file=" + tokenFile}
-	if _, err := p.startContainer(c, extra, nil); err != nil {
-		return 0, err
+	// Another process may take the free port before the plugin binds it:
+	// try again on a new one.
+	for attempt := 1; ; attempt++ {
+		port, err := freePort()
+		if err != nil {
+			return 0, err
+		}
+		extra := []string{"--addr=127.0.0.1:" + strconv.Itoa(port), "--kubeconfig=" + kubeconfig, "--token-file=" + tokenFile}
+		pr, err := p.startContainer(c, extra, nil)
+		if err != nil {
+			return 0, err
+		}
+		err = p.waitReady(ctx, c.Name, port)
+		if err == nil || attempt == 3 || !strings.Contains(pr.tail(5), "address already in use") {
+			return port, err
+		}
+		_ = pr.Stop(0)
 	}
-	return port, p.waitReady(ctx, c.Name, port)
 }
 
 func (p *agentPod) waitReady(ctx context.Context, name string, port int) error {

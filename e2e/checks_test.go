@@ -352,3 +352,35 @@ func podAnnotation(task, key, value string) check {
 
 // custom wraps a one-off check.
 func custom(f func(r *Result) error) check { return f }
+
+// artifactPerRun: the runs of task (a loop over an artifact list) got, one
+// each, exactly the artifacts producer's runs wrote as output.
+func artifactPerRun(task, input, producer, output string) check {
+	return func(r *Result) error {
+		ls, err := launchesOf(r, task)
+		if err != nil {
+			return err
+		}
+		ps, err := launchesOf(r, producer)
+		if err != nil {
+			return err
+		}
+		var got, want []string
+		for _, l := range ls {
+			for _, a := range l.Launch.Input.GetInputs().GetArtifacts()[input].GetArtifacts() {
+				got = append(got, a.GetUri())
+			}
+		}
+		for _, p := range ps {
+			for _, a := range p.Launch.Input.GetOutputs().GetArtifacts()[output].GetArtifacts() {
+				want = append(want, a.GetUri())
+			}
+		}
+		sort.Strings(got)
+		sort.Strings(want)
+		if !reflect.DeepEqual(got, want) {
+			return fmt.Errorf("%s: input %s over %d runs = %v, want one each of %s.%s %v", task, input, len(ls), got, producer, output, want)
+		}
+		return nil
+	}
+}

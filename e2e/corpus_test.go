@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"os"
-	"sort"
 	"strings"
 	"testing"
 
@@ -77,10 +76,11 @@ var sweep = map[string]sweepRun{
 	"pipeline_with_importer_and_gcpc_types.yaml":   {like: "pipeline_with_importer"},
 	"pipeline_with_importer_workspace.yaml":        {like: "pipeline_with_importer, pipeline_with_workspace"},
 	"pipeline_with_input_status_state.yaml":        {like: "pipeline_with_task_final_status"},
-	"pipeline_with_loops_and_conditions.yaml":      {like: "pipeline_with_loops, flip_coin", b: Behaviour{Produce: rules{"args-generator-op": abStructs, "flip-coin-op": "heads"}.produce()}},
-	"pipeline_with_metrics_outputs.yaml":           {like: "pipeline_with_collected_artifacts"},
-	"pipeline_with_nested_conditions_yaml.yaml":    {like: "pipeline_with_nested_conditions"},
-	"pipeline_with_only_display_name.yaml":         {like: "hello_world"},
+	"pipeline_with_loops_and_conditions.yaml": {like: "pipeline_with_loops, flip_coin", b: Behaviour{Produce: rules{
+		"args-generator-op": abLists, "args-generator-op-2": abLists, "flip-coin-op": "heads"}.produce()}},
+	"pipeline_with_metrics_outputs.yaml":        {like: "pipeline_with_collected_artifacts"},
+	"pipeline_with_nested_conditions_yaml.yaml": {like: "pipeline_with_nested_conditions"},
+	"pipeline_with_only_display_name.yaml":      {like: "hello_world"},
 	"pipeline_with_parallelfor_pipeline_param.yaml": {like: "pipeline_with_parallelfor_parallelism",
 		params: map[string]any{"loop_parameter": []any{"x", "y"}, "prefix": "p"}},
 	"pipeline_with_retry.yaml":                                {like: "add_numbers"},
@@ -163,6 +163,9 @@ func TestCorpusAccounted(t *testing.T) {
 		}
 	}
 	t.Logf("corpus %d: suite %d, sweep %d, blocked %d", len(files), len(inSuite), len(sweep), len(blocked))
+	for _, f := range keys(blocked) {
+		t.Logf("blocked %s: %s", f, blocked[f])
+	}
 }
 
 // runSweep runs the sweep workflows (E2E_ALL=1 only) with phase checks.
@@ -170,12 +173,7 @@ func runSweep(t *testing.T, s *Stack) {
 	if os.Getenv("E2E_ALL") == "" {
 		return
 	}
-	names := make([]string, 0, len(sweep))
-	for f := range sweep {
-		names = append(names, f)
-	}
-	sort.Strings(names)
-	for _, f := range names {
+	for _, f := range keys(sweep) {
 		w := sweep[f]
 		name := strings.TrimSuffix(f, ".yaml")
 		parallel(t, "sweep/"+name, func(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"os"
+	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
@@ -37,6 +38,7 @@ func startStack(t *testing.T) *Stack {
 	t.Helper()
 	tools := testenv.RequireTools(t, testenv.Etcd, testenv.KubeAPIServer, testenv.Kubectl,
 		testenv.WorkflowController, testenv.Argoexec, testenv.ArgoCLI)
+	requireHost(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	s, err := Start(ctx, Options{ToolsDir: tools, Out: testWriter{t}})
@@ -63,4 +65,28 @@ type testWriter struct{ t *testing.T }
 func (w testWriter) Write(b []byte) (int, error) {
 	w.t.Log(strings.TrimRight(string(b), "\n"))
 	return len(b), nil
+}
+
+// requireHost checks what playing agent pods needs: root (mount
+// namespaces) and util-linux's unshare and nsenter. Missing: skip, or fail
+// where tools are required (CI).
+func requireHost(t *testing.T) {
+	t.Helper()
+	var missing []string
+	if os.Geteuid() != 0 {
+		missing = append(missing, "root")
+	}
+	for _, bin := range []string{"unshare", "nsenter", "mount"} {
+		if _, err := exec.LookPath(bin); err != nil {
+			missing = append(missing, bin)
+		}
+	}
+	if len(missing) == 0 {
+		return
+	}
+	msg := "playing agent pods needs " + strings.Join(missing, ", ")
+	if testenv.ToolsRequired() {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
 }

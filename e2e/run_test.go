@@ -36,6 +36,7 @@ func TestEndToEnd(t *testing.T) {
 		parallel(t, "observe/driver-error-in-argo-get", func(t *testing.T) { testDriverErrorInArgoGet(t, s) })
 		parallel(t, "observe/wrong-token-never-reaches-driver", func(t *testing.T) { testWrongToken(t, s) })
 		parallel(t, "observe/argo-logs-shows-plugin-lines", func(t *testing.T) { testArgoLogs(t, s) })
+		parallel(t, "derived/parallelfor_over_artifacts", func(t *testing.T) { testArtifactLoop(t, s) })
 		parallel(t, "cache/parameter_cache", func(t *testing.T) { testCacheHit(t, s, "parameter_cache.yaml", "core-comp", "crust-comp") })
 		parallel(t, "cache/artifact_cache", func(t *testing.T) { testCacheHit(t, s, "artifact_cache.yaml", "core-comp", "crust-comp") })
 		runSweep(t, s)
@@ -82,4 +83,19 @@ func runCase(t *testing.T, s *Stack, ns string, c tcase) *Result {
 		}
 	}
 	return r
+}
+
+// testArtifactLoop runs the derived ParallelFor over artifacts (see
+// deriveArtifactLoop): each iteration's task gets one of the artifacts the
+// first loop wrote.
+func testArtifactLoop(t *testing.T, s *Stack) {
+	path, err := deriveArtifactLoop(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCase(t, s, "derived-parallelfor-over-artifacts", tcase{file: path, checks: []check{
+		ran("write-artifact", 3), ran("print-artifact", 3), artifactCount("print-artifact", "a", 1),
+		artifactPerRun("print-artifact", "a", "write-artifact", "out"),
+		artifactFrom("read-and-join", "artifacts", "write-artifact", "out"),
+	}})
 }

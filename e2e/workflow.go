@@ -20,23 +20,27 @@ import (
 // CorpusDir holds the real KFP-compiled workflows, relative to the repo.
 const CorpusDir = "convert/testdata/compiled-workflows"
 
-// Convert runs the real `convert` command on a corpus workflow (with the
-// plugin ConfigMap, as the README says) and decodes the result.
-func (s *Stack) Convert(ctx context.Context, corpusFile string) (*wfv1.Workflow, error) {
-	root, err := testenv.RepoRoot()
-	if err != nil {
-		return nil, err
+// Convert runs the real `convert` command on a KFP-compiled workflow (with
+// the plugin ConfigMap, as the README says) and decodes the result. file is
+// a corpus file name, or an absolute path.
+func (s *Stack) Convert(ctx context.Context, file string) (*wfv1.Workflow, error) {
+	path := file
+	if !filepath.IsAbs(file) {
+		root, err := testenv.RepoRoot()
+		if err != nil {
+			return nil, err
+		}
+		path = filepath.Join(root, CorpusDir, file)
 	}
-	path := filepath.Join(root, CorpusDir, corpusFile)
 	cmd := exec.CommandContext(ctx, s.PluginBin, "convert", "-f", path, "--plugin-configmap", s.PluginConfigMap)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
-		return nil, fmt.Errorf("convert %s: %w: %s", corpusFile, err, stderr.String())
+		return nil, fmt.Errorf("convert %s: %w: %s", file, err, stderr.String())
 	}
 	var wf wfv1.Workflow
 	if err := yaml.UnmarshalStrict(stdout.Bytes(), &wf); err != nil {
-		return nil, fmt.Errorf("decode converted %s: %w", corpusFile, err)
+		return nil, fmt.Errorf("decode converted %s: %w", file, err)
 	}
 	return &wf, nil
 }
@@ -149,13 +153,13 @@ func withoutArgoServer(env []string) []string {
 // AgentPodName is the agent pod Argo creates for workflow wf.
 func AgentPodName(wf string) string { return wf + "-1340600742-agent" }
 
-// Run prepares namespace ns, converts corpusFile, sets the pipeline
-// parameters, submits the workflow and waits until it completes.
-func (s *Stack) Run(ctx context.Context, ns, corpusFile string, params map[string]any) (*wfv1.Workflow, error) {
+// Run prepares namespace ns, converts file (see Convert), sets the
+// pipeline parameters, submits the workflow and waits until it completes.
+func (s *Stack) Run(ctx context.Context, ns, file string, params map[string]any) (*wfv1.Workflow, error) {
 	if err := s.PrepareNamespace(ctx, ns); err != nil {
 		return nil, err
 	}
-	wf, err := s.Convert(ctx, corpusFile)
+	wf, err := s.Convert(ctx, file)
 	if err != nil {
 		return nil, err
 	}
