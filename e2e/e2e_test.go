@@ -17,7 +17,7 @@ import (
 // mostly waits for Argo's one-second requeue and patch ticks, not for CPU,
 // so the default -parallel (GOMAXPROCS: 2 in CI) would leave the machine
 // idle; TestMain raises it unless -parallel was given.
-const workflowsAtOnce = 8
+const workflowsAtOnce = 12
 
 // caseTimeout bounds one workflow run (a cold CI machine is slow).
 const caseTimeout = 4 * time.Minute

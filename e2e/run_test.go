@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"strings"
 	"sync/atomic"
@@ -41,7 +42,7 @@ func TestEndToEnd(t *testing.T) {
 		parallel(t, "cache/artifact_cache", func(t *testing.T) { testCacheHit(t, s, "artifact_cache.yaml", "core-comp", "crust-comp") })
 		runSweep(t, s)
 	})
-	s.Timings.Add(fmt.Sprintf("%d cases (%d workflows at a time)", casesRun.Load(), workflowsAtOnce), time.Since(start))
+	s.Timings.Add(fmt.Sprintf("%d cases (%s workflows at a time)", casesRun.Load(), flag.Lookup("test.parallel").Value), time.Since(start))
 }
 
 // casesRun counts the cases that ran (-run may pick a few), for the timings.

@@ -132,7 +132,11 @@ func (s *Stack) startArgo(ctx context.Context) error {
 	a, err := s.Cluster.StartArgo(ctx, testenv.ArgoOptions{Namespace: ArgoNamespace, Env: map[string]string{
 		"DEFAULT_REQUEUE_TIME":  "1s",
 		"ARGO_AGENT_PATCH_RATE": rate.String(),
-	}})
+	},
+		// The client defaults (20 qps, burst 30) throttle the controller
+		// once several workflows run at a time on a fast local apiserver.
+		Args: []string{"--qps=200", "--burst=400"},
+	})
 	s.Argo = a
 	return err
 }
