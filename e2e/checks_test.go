@@ -9,7 +9,6 @@ import (
 
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/types/known/structpb"
-	corev1 "k8s.io/api/core/v1"
 )
 
 // check is one assertion on a completed run. Checks look at resolved
@@ -115,25 +114,6 @@ func driverMessage(node, want string) check {
 		}
 		if !strings.Contains(n.Message, want) {
 			return fmt.Errorf("plugin node %s: message %q, want it to contain %q", node, n.Message, want)
-		}
-		return nil
-	}
-}
-
-// pod: every executor pod Argo created for task passes f.
-func pod(task string, f func(*corev1.Pod) error) check {
-	return func(r *Result) error {
-		ls, err := launchesOf(r, task)
-		if err != nil {
-			return err
-		}
-		for _, l := range ls {
-			if l.Pod == nil {
-				return fmt.Errorf("%s: executor pod not found", task)
-			}
-			if err := f(l.Pod); err != nil {
-				return fmt.Errorf("%s: pod %s: %w", task, l.Pod.Name, err)
-			}
 		}
 		return nil
 	}
@@ -265,89 +245,6 @@ func outputUnderRoot(task, output string) check {
 		}
 		return nil
 	}
-}
-
-// mainImage: task's executor pod runs image in its main container.
-func mainImage(task, image string) check {
-	return pod(task, func(p *corev1.Pod) error {
-		for _, c := range p.Spec.Containers {
-			if c.Name == agentMain && c.Image != image {
-				return fmt.Errorf("main image %s, want %s", c.Image, image)
-			}
-		}
-		return nil
-	})
-}
-
-// envFromSecret: task's main container has env name from Secret secret.
-func envFromSecret(task, name, secret string) check {
-	return pod(task, func(p *corev1.Pod) error {
-		for _, e := range mainContainer(p).Env {
-			if e.Name != name {
-				continue
-			}
-			if ref := e.ValueFrom; ref == nil || ref.SecretKeyRef == nil || ref.SecretKeyRef.Name != secret {
-				return fmt.Errorf("env %s = %+v, want it from Secret %s", name, e.ValueFrom, secret)
-			}
-			return nil
-		}
-		return fmt.Errorf("main container has no env %s", name)
-	})
-}
-
-func mainContainer(p *corev1.Pod) *corev1.Container {
-	for i := range p.Spec.Containers {
-		if p.Spec.Containers[i].Name == agentMain {
-			return &p.Spec.Containers[i]
-		}
-	}
-	return &corev1.Container{}
-}
-
-// volumeMounted: task's main container mounts a volume at path whose
-// source passes f.
-func volumeMounted(task, path string, f func(corev1.VolumeSource) error) check {
-	return pod(task, func(p *corev1.Pod) error {
-		for _, m := range mainContainer(p).VolumeMounts {
-			if m.MountPath != path {
-				continue
-			}
-			for _, v := range p.Spec.Volumes {
-				if v.Name == m.Name {
-					return f(v.VolumeSource)
-				}
-			}
-		}
-		return fmt.Errorf("nothing mounted at %s", path)
-	})
-}
-
-func claim(name string) func(corev1.VolumeSource) error {
-	return func(v corev1.VolumeSource) error {
-		if v.PersistentVolumeClaim == nil || v.PersistentVolumeClaim.ClaimName != name {
-			return fmt.Errorf("volume %+v, want PVC %s", v, name)
-		}
-		return nil
-	}
-}
-
-// podLabel / podAnnotation: task's executor pod carries the metadata.
-func podLabel(task, key, value string) check {
-	return pod(task, func(p *corev1.Pod) error {
-		if p.Labels[key] != value {
-			return fmt.Errorf("label %s = %q, want %q", key, p.Labels[key], value)
-		}
-		return nil
-	})
-}
-
-func podAnnotation(task, key, value string) check {
-	return pod(task, func(p *corev1.Pod) error {
-		if p.Annotations[key] != value {
-			return fmt.Errorf("annotation %s = %q, want %q", key, p.Annotations[key], value)
-		}
-		return nil
-	})
 }
 
 // custom wraps a one-off check.
