@@ -20,7 +20,7 @@ import (
 const agentSelector = "workflows.argoproj.io/component=agent"
 
 // agentPlayer runs every agent pod the controller creates on the host:
-// it is the kubelet for them (see agentPod.play).
+// it is the kubelet for them (see agentPod.run).
 type agentPlayer struct {
 	s   *Stack
 	ctx context.Context // ends when the stack stops
