@@ -2,6 +2,7 @@ package executor
 
 import (
 	"fmt"
+	"maps"
 	"strconv"
 	"strings"
 
@@ -30,7 +31,7 @@ type Task struct {
 // args, env, resources) and the workspace mount. The launcher command is
 // set later by SetLauncher, once the execution ID is known.
 func PodSpec(t Task) (*corev1.PodSpec, error) {
-	params := t.Input.GetInputs().GetParameterValues()
+	params := placeholderParams(t.Input.GetInputs().GetParameterValues(), t.Component)
 	main, err := mainContainer(t, params)
 	if err != nil {
 		return nil, err
@@ -43,6 +44,21 @@ func PodSpec(t Task) (*corev1.PodSpec, error) {
 		}
 	}
 	return spec, nil
+}
+
+// placeholderParams are the values command-line placeholders see: the
+// resolved inputs plus the declared default of any input left unset. The
+// executor input itself keeps such an input absent, as KFP records it; the
+// command line still needs a value when it names the input.
+func placeholderParams(resolved map[string]*structpb.Value, comp *pipelinespec.ComponentSpec) map[string]*structpb.Value {
+	out := make(map[string]*structpb.Value, len(resolved))
+	for name, def := range comp.GetInputDefinitions().GetParameters() {
+		if def.GetDefaultValue() != nil {
+			out[name] = def.GetDefaultValue()
+		}
+	}
+	maps.Copy(out, resolved)
+	return out
 }
 
 func mainContainer(t Task, params map[string]*structpb.Value) (corev1.Container, error) {
