@@ -57,6 +57,8 @@ var sweep = map[string]sweepRun{
 	"metrics_visualization_v2.yaml":                              {like: "iris_pipeline_compiled"},
 	"mounted_cabundle_configmap.yaml":                            {like: "hello_world"},
 	"mounted_cabundle_secret.yaml":                               {like: "hello_world"},
+	"xgboost_sample_pipeline.yaml":                               {like: "iris_pipeline_compiled (an unset optional input's default fills its command-line placeholder)"},
+	"pipeline_with_dynamic_task_output_custom_training_job.yaml": {like: "pipeline_with_outputs", params: map[string]any{"location": "us-central1", "project": "p", "tensorboard": "t", "service_account": "s", "network": "n", "base_output_directory": "gs://b"}},
 	"nested_pipeline_opt_inputs_nil_compiled.yaml":               {like: "nested_pipeline_opt_inputs_parent_level_compiled"},
 	"nested_return.yaml":                                         {like: "hello_world"},
 	"notebook_component_mixed.yaml":                              {like: "two_step_pipeline"},
@@ -118,12 +120,6 @@ var blocked = map[string]string{
 	"input_artifact.yaml":                 "needs a pipeline input artifact (data); see component_with_metadata_fields",
 	"pipeline_with_metadata_fields.yaml":  "needs a pipeline input artifact (in_dataset); see component_with_metadata_fields",
 	"pipeline_with_various_io_types.yaml": "needs a pipeline input artifact (input3); see component_with_metadata_fields",
-	"xgboost_sample_pipeline.yaml": `blocked on the driver: task chicago-taxi-trips-dataset leaves optional input "format" ` +
-		`(default "csv") unset and its command uses {{$.inputs.parameters['format']}}; driver/inputs.validate skips unset ` +
-		`optional inputs of container tasks instead of applying their default, so the CONTAINER driver fails with ` +
-		`placeholder for input parameter "format", which has no value`,
-	"pipeline_with_dynamic_task_output_custom_training_job.yaml": `blocked on the driver, as xgboost_sample_pipeline: ` +
-		`optional input "labels" (with a default) unset and used in the args`,
 	"pipeline_with_task_using_ignore_upstream_failure.yaml": `blocked on the driver: print-op (ignore_upstream_failure, ` +
 		`an exit hook of fail-op) takes message from fail-op's output; when fail-op fails, the CONTAINER driver errors ` +
 		`upstream task "fail-op" (execution N, FAILED) has no output parameter "Output", where KFP's ` +
