@@ -1,8 +1,8 @@
 package mlmdserver
 
 import (
+	"fmt"
 	mlmd "github.com/kubeflow/pipelines/third_party/ml-metadata/go/ml_metadata"
-	"google.golang.org/grpc/codes"
 )
 
 // This file holds the read path shared by artifacts, executions and
@@ -33,17 +33,9 @@ func readByExternalIDs[T node](st *store, t *nodeTable[T], extIDs []string) ([]T
 	if len(extIDs) == 0 {
 		return nil, nil
 	}
-	var ids []int64
-	for _, ext := range extIDs {
-		if ext == "" {
-			return nil, errorf(codes.InvalidArgument, "at least one empty external_id in the request")
-		}
-		if id, ok := t.byExtID[ext]; ok {
-			ids = append(ids, id)
-		}
-	}
-	if len(ids) == 0 {
-		return nil, errorf(codes.NotFound, "no %ss found for the given external_ids", t.kind)
+	ids, err := idsForExternalIDs(t.byExtID, extIDs, fmt.Sprintf("%ss", t.kind))
+	if err != nil {
+		return nil, err
 	}
 	return readByIDs(st, t, ids), nil
 }

@@ -111,21 +111,7 @@ func (t *nodeTable[T]) get(id int64) (T, bool) {
 
 // put inserts or replaces a row and journals the inverse.
 func (t *nodeTable[T]) put(row T) {
-	id := row.GetId()
-	old, existed := t.rows[id]
-	if existed {
-		t.unindex(old)
-	}
-	t.index(row)
-	t.rows[id] = row
-	t.j.record(func() {
-		t.unindex(row)
-		delete(t.rows, id)
-		if existed {
-			t.index(old)
-			t.rows[id] = old
-		}
-	})
+	journaledPut(t.j, t.rows, row.GetId(), row, t.index, t.unindex)
 }
 
 func (t *nodeTable[T]) index(row T) {

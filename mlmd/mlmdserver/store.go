@@ -6,6 +6,7 @@ import (
 	"time"
 
 	mlmd "github.com/kubeflow/pipelines/third_party/ml-metadata/go/ml_metadata"
+	"google.golang.org/grpc/codes"
 )
 
 // kind names one of the three node tables. It selects the type table, the
@@ -219,4 +220,41 @@ func uniqueSorted(ids []int64) []int64 {
 	out := slices.Clone(ids)
 	slices.Sort(out)
 	return slices.Compact(out)
+}
+
+// journaledPut inserts or replaces rows[id], keeping the indexes in step,
+// and journals the inverse so a failed RPC leaves the table as it was.
+func journaledPut[T any](j *journal, rows map[int64]T, id int64, row T, index, unindex func(T)) {
+	old, existed := rows[id]
+	if existed {
+		unindex(old)
+	}
+	index(row)
+	rows[id] = row
+	j.record(func() {
+		unindex(row)
+		delete(rows, id)
+		if existed {
+			index(old)
+			rows[id] = old
+		}
+	})
+}
+
+// idsForExternalIDs maps external ids to row ids with MLMD's errors: an
+// empty external id is INVALID_ARGUMENT, no match at all is NOT_FOUND.
+func idsForExternalIDs(byExtID map[string]int64, extIDs []string, what string) ([]int64, error) {
+	var ids []int64
+	for _, ext := range extIDs {
+		if ext == "" {
+			return nil, errorf(codes.InvalidArgument, "at least one empty external_id in the request")
+		}
+		if id, ok := byExtID[ext]; ok {
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) == 0 {
+		return nil, errorf(codes.NotFound, "no %s found for the given external_ids", what)
+	}
+	return ids, nil
 }

@@ -68,21 +68,7 @@ func (t *typeTable[T]) properties(id int64) (map[string]mlmd.PropertyType, bool)
 
 // put inserts or replaces a type and journals the inverse.
 func (t *typeTable[T]) put(row T) {
-	id := row.GetId()
-	old, existed := t.rows[id]
-	if existed {
-		t.unindex(old)
-	}
-	t.index(row)
-	t.rows[id] = row
-	t.j.record(func() {
-		t.unindex(row)
-		delete(t.rows, id)
-		if existed {
-			t.index(old)
-			t.rows[id] = old
-		}
-	})
+	journaledPut(t.j, t.rows, row.GetId(), row, t.index, t.unindex)
 }
 
 func (t *typeTable[T]) index(row T) {
@@ -238,17 +224,9 @@ func typesByExternalIDs[T typeMsg](t *typeTable[T], extIDs []string) ([]T, error
 	if len(extIDs) == 0 {
 		return nil, nil
 	}
-	var ids []int64
-	for _, ext := range extIDs {
-		if ext == "" {
-			return nil, errorf(codes.InvalidArgument, "at least one empty external_id in the request")
-		}
-		if id, ok := t.byExtID[ext]; ok {
-			ids = append(ids, id)
-		}
-	}
-	if len(ids) == 0 {
-		return nil, errorf(codes.NotFound, "no %s types found for the given external_ids", t.kind)
+	ids, err := idsForExternalIDs(t.byExtID, extIDs, fmt.Sprintf("%s types", t.kind))
+	if err != nil {
+		return nil, err
 	}
 	return typesByID(t, uniqueSorted(ids)), nil
 }
