@@ -1,47 +1,14 @@
 package convert
 
 import (
-	"fmt"
 	"strings"
 	"testing"
 
-	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
-	"github.com/argoproj/argo-workflows/v3/workflow/common"
-	"github.com/argoproj/argo-workflows/v3/workflow/templateresolution"
-	"github.com/argoproj/argo-workflows/v3/workflow/validate"
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/convert/converttest"
 )
 
-// noTemplates resolves no WorkflowTemplate: KFP workflows reference none,
-// and `argo lint --offline` given one file has none to offer either.
-type noTemplates struct{}
-
-func (noTemplates) Get(name string) (*wfv1.WorkflowTemplate, error) {
-	return nil, fmt.Errorf("no WorkflowTemplate %q offline", name)
-}
-
-// argoValidate runs what Argo itself runs on a workflow: the strict parser
-// of `argo lint`, then ValidateWorkflow as the controller calls it before
-// running a workflow. `argo lint --offline` calls it with Lint set, which
-// only additionally allows spec.arguments without values: the controller's
-// call is the stricter one.
-func argoValidate(doc []byte) error {
-	objs := common.ParseObjects(doc, true)
-	if len(objs) != 1 {
-		return fmt.Errorf("parsed %d objects, want 1", len(objs))
-	}
-	if objs[0].Err != nil {
-		return fmt.Errorf("strict parse: %w", objs[0].Err)
-	}
-	wf, ok := objs[0].Object.(*wfv1.Workflow)
-	if !ok {
-		return fmt.Errorf("parsed a %T, want a Workflow", objs[0].Object)
-	}
-	err := validate.ValidateWorkflow(noTemplates{}, &templateresolution.NullClusterWorkflowTemplateGetter{}, wf, nil, validate.ValidateOpts{})
-	if err != nil {
-		return fmt.Errorf("ValidateWorkflow: %w", err)
-	}
-	return nil
-}
+// argoValidate is Argo's own validation (see converttest.ArgoValidate).
+var argoValidate = converttest.ArgoValidate
 
 // TestCorpusPassesArgoValidation validates all 147 converted workflows with
 // Argo's own code.

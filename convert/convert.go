@@ -3,6 +3,9 @@
 // one whose driver steps are executor-plugin templates
 // (`plugin: {driver-plugin: {args: {...}}}`) answered by this project's
 // plugin. Every other template is left as it was.
+//
+// Object is the one conversion: the convert command (Workflow) and the
+// admission webhook both call it on a decoded workflow and act on its Result.
 package convert
 
 import (
@@ -15,9 +18,25 @@ import (
 type Options struct {
 	// PodMetadata is the admin's driver pod labels and annotations. They are
 	// added to spec.podMetadata, the only metadata Argo puts on the agent pod
-	// that runs the plugin; keys the workflow already sets are kept.
+	// that runs the plugin; keys the workflow already sets are kept. Installs
+	// with the admission webhook leave it empty: the webhook puts them on the
+	// agent pod alone instead of every pod of the workflow.
 	PodMetadata pluginconfig.PodMetadata
 }
+
+// Result says what Object changed.
+type Result struct {
+	// Templates are the indexes in spec.templates of the driver templates
+	// that were replaced, in order.
+	Templates []int
+	// Names are those templates' names, in the same order.
+	Names []string
+	// PodMetadata is true when spec.podMetadata was changed.
+	PodMetadata bool
+}
+
+// Changed reports whether the workflow was modified at all.
+func (r Result) Changed() bool { return len(r.Templates) > 0 || r.PodMetadata }
 
 // Workflow converts a KFP-compiled Argo Workflow (YAML or JSON) and returns
 // it as YAML. Converting a converted workflow returns it unchanged.
@@ -26,17 +45,29 @@ func Workflow(in []byte, opts Options) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	spec, err := workflowSpec(doc)
-	if err != nil {
-		return nil, err
-	}
-	if err := convertTemplates(spec); err != nil {
-		return nil, err
-	}
-	if err := mergePodMetadata(spec, opts.PodMetadata); err != nil {
+	if _, err := Object(doc, opts); err != nil {
 		return nil, err
 	}
 	return encode(doc)
+}
+
+// Object converts a decoded workflow (a JSON tree, numbers preferably as
+// json.Number) in place and reports what it changed. On error doc may be
+// partly converted and must be discarded. A workflow without driver
+// templates, or one converted before, is left as it is.
+func Object(doc map[string]any, opts Options) (Result, error) {
+	spec, err := workflowSpec(doc)
+	if err != nil {
+		return Result{}, err
+	}
+	var res Result
+	if res.Templates, res.Names, err = convertTemplates(spec); err != nil {
+		return Result{}, err
+	}
+	if res.PodMetadata, err = mergePodMetadata(spec, opts.PodMetadata); err != nil {
+		return Result{}, err
+	}
+	return res, nil
 }
 
 func workflowSpec(doc map[string]any) (map[string]any, error) {
@@ -50,31 +81,38 @@ func workflowSpec(doc map[string]any) (map[string]any, error) {
 	return spec, nil
 }
 
-// convertTemplates replaces each driver template in spec.templates in place.
-func convertTemplates(spec map[string]any) error {
+// convertTemplates replaces each driver template in spec.templates in place
+// and returns the indexes and names of those it replaced.
+func convertTemplates(spec map[string]any) ([]int, []string, error) {
 	templates, ok := spec["templates"].([]any)
 	if !ok {
-		return fmt.Errorf("spec.templates: want a list")
+		return nil, nil, fmt.Errorf("spec.templates: want a list")
 	}
+	var indexes []int
+	var names []string
 	for i, raw := range templates {
 		t, ok := raw.(map[string]any)
 		if !ok {
-			return fmt.Errorf("spec.templates[%d]: want an object", i)
+			return nil, nil, fmt.Errorf("spec.templates[%d]: want an object", i)
 		}
-		converted, err := convertTemplate(t)
+		name, _ := t["name"].(string)
+		converted, changed, err := convertTemplate(t)
 		if err != nil {
-			name, _ := t["name"].(string)
-			return fmt.Errorf("template %q: %w", name, err)
+			return nil, nil, fmt.Errorf("template %q: %w", name, err)
 		}
-		templates[i] = converted
+		if changed {
+			templates[i] = converted
+			indexes, names = append(indexes, i), append(names, name)
+		}
 	}
-	return nil
+	return indexes, names, nil
 }
 
-func convertTemplate(t map[string]any) (map[string]any, error) {
+func convertTemplate(t map[string]any) (map[string]any, bool, error) {
 	argv, isDriver, err := driverCommand(t)
 	if err != nil || !isDriver {
-		return t, err
+		return t, false, err
 	}
-	return pluginTemplate(t, argv)
+	out, err := pluginTemplate(t, argv)
+	return out, err == nil, err
 }

@@ -59,8 +59,8 @@ func TestPodMetadataMergeKeepsWorkflowKeys(t *testing.T) {
 func TestPodMetadataCreatedWhenAbsent(t *testing.T) {
 	spec := map[string]any{}
 	md := pluginconfig.PodMetadata{Labels: map[string]string{"a": "1"}}
-	if err := mergePodMetadata(spec, md); err != nil {
-		t.Fatal(err)
+	if changed, err := mergePodMetadata(spec, md); err != nil || !changed {
+		t.Fatalf("changed %v, err %v", changed, err)
 	}
 	want := map[string]any{"podMetadata": map[string]any{"labels": map[string]any{"a": "1"}}}
 	if !reflect.DeepEqual(spec, want) {
@@ -68,8 +68,13 @@ func TestPodMetadataCreatedWhenAbsent(t *testing.T) {
 	}
 	// Nothing to add: the workflow stays as it was, without an empty podMetadata.
 	spec = map[string]any{}
-	if err := mergePodMetadata(spec, pluginconfig.PodMetadata{}); err != nil || len(spec) != 0 {
-		t.Errorf("spec = %v, err %v", spec, err)
+	if changed, err := mergePodMetadata(spec, pluginconfig.PodMetadata{}); err != nil || changed || len(spec) != 0 {
+		t.Errorf("spec = %v, changed %v, err %v", spec, changed, err)
+	}
+	// Every key already set: not a change.
+	spec = map[string]any{"podMetadata": map[string]any{"labels": map[string]any{"a": "mine"}}}
+	if changed, err := mergePodMetadata(spec, md); err != nil || changed {
+		t.Errorf("changed %v, err %v", changed, err)
 	}
 }
 

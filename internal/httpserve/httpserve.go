@@ -24,6 +24,12 @@ func Run(ctx context.Context, h http.Handler, addr, what string, grace time.Dura
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", addr, err)
 	}
+	return Serve(ctx, ln, h, what, grace, ready, drain)
+}
+
+// Serve is Run on a listener the caller opened (e.g. wrapped in TLS by
+// tls.NewListener). It closes ln.
+func Serve(ctx context.Context, ln net.Listener, h http.Handler, what string, grace time.Duration, ready chan<- string, drain func()) error {
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -41,7 +47,7 @@ func Run(ctx context.Context, h http.Handler, addr, what string, grace time.Dura
 	}
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
-	err = srv.Shutdown(shutdownCtx)
+	err := srv.Shutdown(shutdownCtx)
 	switch {
 	case errors.Is(err, context.DeadlineExceeded):
 		glog.Warningf("requests still in progress after %s; closing them", grace)
