@@ -10,12 +10,14 @@ package main
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -25,6 +27,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/convert"
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver/flow"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/kube"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/plugin"
@@ -99,7 +102,11 @@ func serve(args []string) error {
 	fs.IntVar(&cfg.Runs.MaxEntries, "max-remembered", cfg.Runs.MaxEntries, "call outcomes remembered for idempotency")
 	fs.DurationVar(&cfg.Runs.MaxAge, "remember-for", cfg.Runs.MaxAge, "how long a call outcome is remembered")
 	fs.DurationVar(&cfg.Runs.FailedMaxAge, "remember-failed-for", cfg.Runs.FailedMaxAge, "how long a failed call outcome is remembered")
+	caFile := endpointFlags(fs, &cfg.Endpoints)
 	fs.Parse(args)
+	if err := loadEndpoints(&cfg.Endpoints, *caFile); err != nil {
+		return err
+	}
 
 	cfg.Auth = plugin.NewTokenFile(*tokenFile)
 	cfg.PodNamespace = plugin.PodNamespace(os.Getenv, plugin.ServiceAccountNamespaceFile)
@@ -107,10 +114,53 @@ func serve(args []string) error {
 	if err != nil {
 		return err
 	}
-	cfg.Driver = flow.New(flow.Deps{Kube: kube})
+	cfg.Driver = flow.New(flow.Deps{Kube: kube, Endpoints: cfg.Endpoints})
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
 	return plugin.Serve(ctx, plugin.New(cfg), *addr, *grace, nil)
+}
+
+// endpointFlags registers the services the driver uses. They are the
+// admin's (the plugin ConfigMap's args), never a template's; templates
+// naming others fail. It returns the CA file flag.
+func endpointFlags(fs *flag.FlagSet, ep *driver.Endpoints) *string {
+	fs.StringVar(&ep.MLMDHost, "mlmd-address", ep.MLMDHost, "ML Metadata gRPC service host")
+	fs.StringVar(&ep.MLMDPort, "mlmd-port", ep.MLMDPort, "ML Metadata gRPC service port")
+	fs.BoolVar(&ep.MetadataTLS, "metadata-tls", ep.MetadataTLS, "use TLS to ML Metadata")
+	fs.StringVar(&ep.MLPipelineHost, "ml-pipeline-address", ep.MLPipelineHost, "ml-pipeline API server host (task cache)")
+	fs.StringVar(&ep.MLPipelinePort, "ml-pipeline-port", ep.MLPipelinePort, "ml-pipeline API server gRPC port")
+	fs.BoolVar(&ep.MLPipelineTLS, "ml-pipeline-tls", ep.MLPipelineTLS, "use TLS to the ml-pipeline API server")
+	fs.Func("launcher-ca-cert-paths", "comma-separated ca_cert_path values templates may pass to the launcher (default "+
+		strings.Join(ep.LauncherCACertPaths, ",")+"; empty: none)", func(v string) error {
+		ep.LauncherCACertPaths = nil
+		for _, p := range strings.Split(v, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				ep.LauncherCACertPaths = append(ep.LauncherCACertPaths, p)
+			}
+		}
+		return nil
+	})
+	return fs.String("ca-cert-file", "", "PEM CA bundle trusted for TLS to both services, besides the system roots")
+}
+
+// loadEndpoints validates the endpoints and reads the CA file, once and
+// size-bounded.
+func loadEndpoints(ep *driver.Endpoints, caFile string) error {
+	if err := ep.Validate(); err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	if caFile == "" {
+		return nil
+	}
+	pem, err := plugin.ReadSmallFile(caFile, plugin.MaxCAFileBytes)
+	if err != nil {
+		return fmt.Errorf("serve: --ca-cert-file: %w", err)
+	}
+	if !x509.NewCertPool().AppendCertsFromPEM(pem) {
+		return fmt.Errorf("serve: --ca-cert-file %s holds no PEM certificate", caFile)
+	}
+	ep.CAPEM = string(pem)
+	return nil
 }
 
 // kubeClient connects with the kubeconfig when given, else in-cluster. Out

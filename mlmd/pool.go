@@ -5,7 +5,6 @@ import (
 	"crypto/x509"
 	"fmt"
 	"net"
-	"os"
 	"sync"
 	"time"
 
@@ -19,10 +18,11 @@ import (
 type Endpoint struct {
 	Host string
 	Port string
-	// TLS enables transport security; CACertPath, when set, adds that PEM
-	// bundle to the system roots (KFP's --ca_cert_path).
-	TLS        bool
-	CACertPath string
+	// TLS enables transport security; CAPEM, when set, adds those PEM
+	// certificates to the system roots. It is the certificates, not a file
+	// name: the pool never opens files.
+	TLS   bool
+	CAPEM string
 }
 
 // Address is host:port.
@@ -91,6 +91,13 @@ func (p *Pool) Get(ep Endpoint) (*Client, error) {
 	return c, nil
 }
 
+// Len is the number of connections the pool holds.
+func (p *Pool) Len() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.clients)
+}
+
 // Close closes every connection of the pool.
 func (p *Pool) Close() error {
 	p.mu.Lock()
@@ -129,14 +136,8 @@ func transportCredentials(ep Endpoint) (credentials.TransportCredentials, error)
 	if err != nil || roots == nil {
 		roots = x509.NewCertPool()
 	}
-	if ep.CACertPath != "" {
-		pem, err := os.ReadFile(ep.CACertPath)
-		if err != nil {
-			return nil, fmt.Errorf("reading MLMD CA bundle: %w", err)
-		}
-		if !roots.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("CA bundle %s holds no PEM certificate", ep.CACertPath)
-		}
+	if ep.CAPEM != "" && !roots.AppendCertsFromPEM([]byte(ep.CAPEM)) {
+		return nil, fmt.Errorf("the MLMD CA bundle holds no PEM certificate")
 	}
 	return credentials.NewTLS(&tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}), nil
 }

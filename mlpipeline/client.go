@@ -23,10 +23,10 @@ const maxRecvMsgSize = 100 << 20
 type Options struct {
 	// Address is host:port, e.g. Address("ml-pipeline.kubeflow", "8887").
 	Address string
-	// TLS enables transport security; CACertPath, if set, adds a PEM CA
-	// bundle to the system roots.
-	TLS        bool
-	CACertPath string
+	// TLS enables transport security; CAPEM, if set, adds those PEM
+	// certificates to the system roots (the certificates, never a file name).
+	TLS   bool
+	CAPEM string
 	// Timeout is the per-RPC deadline; 0 means DefaultTimeout. A shorter
 	// deadline already on the caller's context wins.
 	Timeout time.Duration

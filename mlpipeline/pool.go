@@ -16,9 +16,9 @@ func Address(host, port string) string { return net.JoinHostPort(host, port) }
 // connKey is what makes two connections different. The timeout is not part
 // of it: clients with different deadlines share a connection.
 type connKey struct {
-	addr   string
-	tls    bool
-	caPath string
+	addr  string
+	tls   bool
+	caPEM string
 }
 
 // Pool keeps one gRPC connection per address and TLS setting for the life of
@@ -44,7 +44,7 @@ func (p *Pool) conn(opts Options) (*grpc.ClientConn, error) {
 	if opts.Address == "" {
 		return nil, errNoAddress
 	}
-	key := connKey{addr: opts.Address, tls: opts.TLS, caPath: opts.CACertPath}
+	key := connKey{addr: opts.Address, tls: opts.TLS, caPEM: opts.CAPEM}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.closed {

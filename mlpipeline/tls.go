@@ -3,8 +3,7 @@ package mlpipeline
 import (
 	"crypto/tls"
 	"crypto/x509"
-	"fmt"
-	"os"
+	"errors"
 
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
@@ -17,8 +16,8 @@ func transportCredentials(opts Options) (credentials.TransportCredentials, error
 		return insecure.NewCredentials(), nil
 	}
 	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
-	if opts.CACertPath != "" {
-		roots, err := rootsWithCA(opts.CACertPath)
+	if opts.CAPEM != "" {
+		roots, err := rootsWithCA(opts.CAPEM)
 		if err != nil {
 			return nil, err
 		}
@@ -29,17 +28,13 @@ func transportCredentials(opts Options) (credentials.TransportCredentials, error
 
 // rootsWithCA adds the bundle to the system roots rather than replacing
 // them, so a server certificate from a public CA still verifies.
-func rootsWithCA(path string) (*x509.CertPool, error) {
-	pem, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("reading CA bundle: %w", err)
-	}
+func rootsWithCA(pem string) (*x509.CertPool, error) {
 	roots, err := x509.SystemCertPool()
 	if err != nil {
 		roots = x509.NewCertPool()
 	}
-	if !roots.AppendCertsFromPEM(pem) {
-		return nil, fmt.Errorf("CA bundle %s holds no PEM certificate", path)
+	if !roots.AppendCertsFromPEM([]byte(pem)) {
+		return nil, errors.New("the ml-pipeline CA bundle holds no PEM certificate")
 	}
 	return roots, nil
 }

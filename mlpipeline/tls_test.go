@@ -11,8 +11,6 @@ import (
 	"encoding/pem"
 	"math/big"
 	"net"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -24,8 +22,8 @@ import (
 	apipb "github.com/kfp-driver-plugin/kfp-driver-plugin/mlpipeline/proto"
 )
 
-// selfSigned returns a certificate for 127.0.0.1 and the path of its PEM,
-// which serves as the CA bundle.
+// selfSigned returns a certificate for 127.0.0.1 and its PEM, which serves
+// as the CA bundle.
 func selfSigned(t *testing.T) (tls.Certificate, string) {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -47,11 +45,7 @@ func selfSigned(t *testing.T) (tls.Certificate, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(t.TempDir(), "ca.pem")
-	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, path
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
 }
 
 func listOnce(t *testing.T, opts mlpipeline.Options) error {
@@ -67,13 +61,13 @@ func listOnce(t *testing.T, opts mlpipeline.Options) error {
 }
 
 func TestTLS(t *testing.T) {
-	cert, caPath := selfSigned(t)
+	cert, caPEM := selfSigned(t)
 	srv := mlpipelinetest.StartTestTLS(t, cert)
-	opts := mlpipeline.Options{Address: srv.Addr(), TLS: true, CACertPath: caPath, Timeout: 5 * time.Second}
+	opts := mlpipeline.Options{Address: srv.Addr(), TLS: true, CAPEM: caPEM, Timeout: 5 * time.Second}
 	if err := listOnce(t, opts); err != nil {
 		t.Fatalf("TLS with CA bundle: %v", err)
 	}
-	opts.CACertPath = ""
+	opts.CAPEM = ""
 	if err := listOnce(t, opts); status.Code(err) != codes.Unavailable {
 		t.Errorf("unknown CA: err = %v, want Unavailable", err)
 	}
@@ -83,14 +77,8 @@ func TestTLS(t *testing.T) {
 }
 
 func TestTLSBadCABundle(t *testing.T) {
-	empty := filepath.Join(t.TempDir(), "empty.pem")
-	if err := os.WriteFile(empty, []byte("not a certificate"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	for _, path := range []string{filepath.Join(t.TempDir(), "missing.pem"), empty} {
-		var pool mlpipeline.Pool
-		if _, err := pool.Client(mlpipeline.Options{Address: "a:1", TLS: true, CACertPath: path}); err == nil {
-			t.Errorf("CA bundle %s accepted", path)
-		}
+	var pool mlpipeline.Pool
+	if _, err := pool.Client(mlpipeline.Options{Address: "a:1", TLS: true, CAPEM: "not a certificate"}); err == nil {
+		t.Error("CA bundle without certificates accepted")
 	}
 }

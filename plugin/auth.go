@@ -5,7 +5,6 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"sync"
 )
@@ -55,9 +54,9 @@ func (t *TokenFile) current(reload bool) ([]byte, error) {
 	if t.token != nil && !reload {
 		return t.token, nil
 	}
-	b, err := os.ReadFile(t.path)
+	b, err := ReadSmallFile(t.path, MaxTokenFileBytes)
 	if err != nil {
-		return nil, fmt.Errorf("%w: reading %s: %v", errNoToken, t.path, err)
+		return nil, fmt.Errorf("%w: %v", errNoToken, err)
 	}
 	b = bytes.TrimSpace(b)
 	if len(b) == 0 {

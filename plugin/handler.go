@@ -43,6 +43,9 @@ type Config struct {
 	TransientRequeue time.Duration
 	Runs             RunsConfig
 	MaxBodyBytes     int64
+	// Endpoints are the services the driver uses; a call's endpoint
+	// arguments must agree with them (see applyEndpoints).
+	Endpoints driver.Endpoints
 }
 
 // DefaultConfig returns the documented defaults; Driver and Auth are unset.
@@ -53,6 +56,7 @@ func DefaultConfig() Config {
 		TransientRequeue: 5 * time.Second,
 		Runs:             DefaultRunsConfig,
 		MaxBodyBytes:     16 << 20,
+		Endpoints:        driver.DefaultEndpoints(),
 	}
 }
 
@@ -162,6 +166,9 @@ func (s *Server) handle(c *call, in *ExecuteRequest) *ExecuteReply {
 	}
 	c.req = req
 	s.logUnknown(unknown)
+	if err := applyEndpoints(pa.Args, s.cfg.Endpoints, &req.Options); err != nil {
+		return failed(err)
+	}
 	if err := s.checkNamespace(c.wf.Namespace); err != nil {
 		return failed(err)
 	}

@@ -29,6 +29,7 @@ func TestMetadataOutageThroughHandler(t *testing.T) {
 	env := drivertest.NewEnv(t)
 	cfg := plugin.DefaultConfig()
 	cfg.Driver, cfg.Auth, cfg.PodNamespace = env.Service, token("t0k3n"), drivertest.Namespace
+	cfg.Endpoints = env.Endpoints
 	cfg.TransientRequeue = 3 * time.Second
 	srv := plugin.New(cfg)
 	t.Cleanup(srv.Close)

@@ -2,7 +2,6 @@ package plugin
 
 import (
 	"context"
-	"os"
 	"strings"
 	"time"
 
@@ -19,7 +18,7 @@ func PodNamespace(getenv func(string) string, saFile string) string {
 	if ns := strings.TrimSpace(getenv("POD_NAMESPACE")); ns != "" {
 		return ns
 	}
-	if b, err := os.ReadFile(saFile); err == nil {
+	if b, err := ReadSmallFile(saFile, MaxNamespaceFileBytes); err == nil {
 		return strings.TrimSpace(string(b))
 	}
 	return ""

@@ -31,6 +31,7 @@ func TestRealSpecsThroughHandler(t *testing.T) {
 	direct, viaHTTP := drivertest.NewEnv(t), drivertest.NewEnv(t)
 	cfg := plugin.DefaultConfig()
 	cfg.Driver, cfg.Auth, cfg.PodNamespace = viaHTTP.Service, token("t0k3n"), drivertest.Namespace
+	cfg.Endpoints = viaHTTP.Endpoints
 	srv := plugin.New(cfg)
 	t.Cleanup(srv.Close)
 	httpDriver := &plugintest.HTTPDriver{Handler: srv, Token: "t0k3n"}

@@ -30,7 +30,9 @@ type Env struct {
 	Service    *flow.Service
 	Launcher   *Launcher
 	Options    driver.Options
-	Kube       *kubetest.Fake // PVC ops and the kfp-launcher ConfigMap
+	// Endpoints are the driver's configured services: the two test servers.
+	Endpoints driver.Endpoints
+	Kube      *kubetest.Fake // PVC ops and the kfp-launcher ConfigMap
 }
 
 // NewEnv starts the servers; everything stops when the test ends. The
@@ -57,7 +59,8 @@ func NewEnvWith(t testing.TB, k kube.Interface) *Env {
 	e.Pool = mlmd.NewPool(mlmd.Config{Backoff: 5 * time.Millisecond, Retries: 2})
 	tasks := &mlpipeline.Pool{}
 	t.Cleanup(func() { _ = e.Pool.Close(); _ = tasks.Close() })
-	e.Service = flow.New(flow.Deps{MLMD: e.Pool, Tasks: tasks, Kube: k})
+	e.Endpoints = driver.Endpoints{MLMDHost: mhost, MLMDPort: mport, MLPipelineHost: phost, MLPipelinePort: pport}
+	e.Service = flow.New(flow.Deps{MLMD: e.Pool, Tasks: tasks, Kube: k, Endpoints: e.Endpoints})
 	var err error
 	if e.MLMD, err = mlmd.NewPool(mlmd.Config{}).Get(mlmd.Endpoint{Host: mhost, Port: mport}); err != nil {
 		t.Fatal(err)

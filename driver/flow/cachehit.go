@@ -37,7 +37,7 @@ func (s *Service) decideCache(ctx context.Context, t *containerTask) error {
 		return fmt.Errorf("task %q: cache fingerprint: %w", req.TaskName, err)
 	}
 	t.fp = fp
-	c, err := s.deps.Cache(req.Options)
+	c, err := s.deps.Cache()
 	if err != nil {
 		return err
 	}

@@ -88,7 +88,7 @@ func (s *Service) publishPVCOp(ctx context.Context, t *containerTask, outputs ma
 }
 
 func (s *Service) recordCache(ctx context.Context, req *driver.Request, execID int64, fp string) error {
-	c, err := s.deps.Cache(req.Options)
+	c, err := s.deps.Cache()
 	if err != nil {
 		return err
 	}

@@ -71,8 +71,8 @@ func kind(s *drivertest.Step) string {
 // types, concurrently with the parent DAG read.
 func TestRoundTripsColdProcess(t *testing.T) {
 	env, req := benchRun(t)
-	fresh := flow.New(flow.Deps{MLMD: mlmd.NewPool(mlmd.Config{})})
-	client, err := fresh.MLMDClient(req.Options)
+	fresh := flow.New(flow.Deps{MLMD: mlmd.NewPool(mlmd.Config{}), Endpoints: env.Endpoints})
+	client, err := fresh.MLMDClient()
 	if err != nil {
 		t.Fatal(err)
 	}

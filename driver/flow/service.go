@@ -23,8 +23,12 @@ type Deps struct {
 	Kube  kube.Interface
 	MLMD  *mlmd.Pool
 	Tasks *mlpipeline.Pool
+	// Endpoints are the MLMD and ml-pipeline services, from the admin's
+	// configuration; the zero value means KFP's in-cluster defaults. A
+	// request's own endpoint options are never dialled.
+	Endpoints driver.Endpoints
 	// Cache overrides the ml-pipeline task cache (tests); nil uses Tasks.
-	Cache func(driver.Options) (Cache, error)
+	Cache func() (Cache, error)
 	Now   func() time.Time
 }
 
@@ -49,12 +53,15 @@ func New(deps Deps) *Service {
 	if deps.Now == nil {
 		deps.Now = time.Now
 	}
+	if deps.Endpoints.MLMDHost == "" {
+		deps.Endpoints = driver.DefaultEndpoints()
+	}
 	if deps.Cache == nil {
-		tasks := deps.Tasks
-		deps.Cache = func(o driver.Options) (Cache, error) {
+		tasks, ep := deps.Tasks, deps.Endpoints
+		deps.Cache = func() (Cache, error) {
 			c, err := tasks.Client(mlpipeline.Options{
-				Address: mlpipeline.Address(o.MLPipelineAddress, o.MLPipelinePort),
-				TLS:     o.MLPipelineTLS, CACertPath: o.CACertPath,
+				Address: mlpipeline.Address(ep.MLPipelineHost, ep.MLPipelinePort),
+				TLS:     ep.MLPipelineTLS, CAPEM: ep.CAPEM,
 			})
 			if err != nil {
 				return nil, err
@@ -76,7 +83,7 @@ func (s *Service) Run(ctx context.Context, req *driver.Request) (res *driver.Res
 	if err := validate(req); err != nil {
 		return nil, err
 	}
-	client, err := s.deps.MLMD.Get(endpoint(req.Options))
+	client, err := s.MLMDClient()
 	if err != nil {
 		return nil, err
 	}
@@ -91,14 +98,11 @@ func (s *Service) Run(ctx context.Context, req *driver.Request) (res *driver.Res
 	return res, classify(err)
 }
 
-// MLMDClient is the pooled MLMD client the service uses for these options
-// (its Calls counts round trips).
-func (s *Service) MLMDClient(o driver.Options) (*mlmd.Client, error) {
-	return s.deps.MLMD.Get(endpoint(o))
-}
-
-func endpoint(o driver.Options) mlmd.Endpoint {
-	return mlmd.Endpoint{Host: o.MLMDAddress, Port: o.MLMDPort, TLS: o.MetadataTLS, CACertPath: o.CACertPath}
+// MLMDClient is the pooled MLMD client of the configured endpoint (its
+// Calls counts round trips).
+func (s *Service) MLMDClient() (*mlmd.Client, error) {
+	ep := s.deps.Endpoints
+	return s.deps.MLMD.Get(mlmd.Endpoint{Host: ep.MLMDHost, Port: ep.MLMDPort, TLS: ep.MetadataTLS, CAPEM: ep.CAPEM})
 }
 
 // classify marks errors that a later retry may not see as transient.
