@@ -22,6 +22,9 @@ type Client struct {
 	typeNames map[int64]string // execution type ID -> name
 	runs      map[runKey]*Run
 	dags      map[int64]*Execution // see ParentDAG
+	// members are executions verified to be in a run (see RunOf): a fact
+	// MLMD never changes, so remembering it does not change any answer.
+	members map[int64]runKey
 }
 
 type typeKind int
@@ -62,6 +65,7 @@ func NewClient(cc grpc.ClientConnInterface) *Client {
 		typeNames: map[int64]string{},
 		runs:      map[runKey]*Run{},
 		dags:      map[int64]*Execution{},
+		members:   map[int64]runKey{},
 	}
 }
 

@@ -71,11 +71,16 @@ func (c *Client) EnsureRun(ctx context.Context, s RunSpec) (*Run, error) {
 	return c.rememberRun(newRun(s.PipelineName, s.RunID, pipe, run)), nil
 }
 
-// RunOf returns an existing run's contexts: from memory, or with one
-// GetContextsByExecution of an execution of the run (the parent DAG). A run
-// that does not exist is an error: only the root DAG driver creates runs.
+// RunOf returns an existing run's contexts after checking that execution
+// execID (the parent DAG) is in it. The check is made on every call: a
+// remembered run only saves the read when this execution was already
+// verified to belong to it (or was created in it by this client), so the
+// answer never depends on what the process served before. Otherwise one
+// GetContextsByExecution. A run that does not exist is an error: only the
+// root DAG driver creates runs.
 func (c *Client) RunOf(ctx context.Context, pipelineName, runID string, execID int64) (*Run, error) {
-	if r := c.cachedRun(pipelineName, runID); r != nil {
+	key := runKey{pipelineName, runID}
+	if r := c.cachedRun(pipelineName, runID); r != nil && c.isMember(execID, key) {
 		return r, nil
 	}
 	resp, err := c.svc.GetContextsByExecution(ctx, &pb.GetContextsByExecutionRequest{ExecutionId: &execID})
@@ -94,7 +99,28 @@ func (c *Client) RunOf(ctx context.Context, pipelineName, runID string, execID i
 	if pipe == nil || run == nil {
 		return nil, fmt.Errorf("execution %d is not in run %q of pipeline %q (was the root DAG driver run?)", execID, runID, pipelineName)
 	}
-	return c.rememberRun(newRun(pipelineName, runID, pipe, run)), nil
+	r := c.cachedRun(pipelineName, runID)
+	if r == nil {
+		r = c.rememberRun(newRun(pipelineName, runID, pipe, run))
+	}
+	c.rememberMember(execID, r)
+	return r, nil
+}
+
+func (c *Client) isMember(execID int64, key runKey) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	got, ok := c.members[execID]
+	return ok && got == key
+}
+
+func (c *Client) rememberMember(execID int64, r *Run) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.members) >= maxCachedDAGs {
+		clear(c.members)
+	}
+	c.members[execID] = runKey{r.PipelineName, r.ID}
 }
 
 func newRun(pipelineName, runID string, pipe, run *pb.Context) *Run {

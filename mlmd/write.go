@@ -59,6 +59,7 @@ func (c *Client) CreateExecution(ctx context.Context, run *Run, n NewExecution) 
 	c.mu.Lock()
 	c.typeNames[typeID] = n.TypeName
 	c.mu.Unlock()
+	c.rememberMember(ex.GetId(), run) // written with the run's contexts just now
 	return &Execution{Proto: ex, TypeName: n.TypeName}, true, nil
 }
 
