@@ -5,6 +5,7 @@
 //	kfp-driver-plugin configmap  render the plugin ConfigMap from admin settings
 //	kfp-driver-plugin convert    turn a KFP-compiled workflow's driver steps into plugin templates
 //	kfp-driver-plugin sync       the multi-user profile controller's sync hook
+//	kfp-driver-plugin webhook    the admission webhook that converts the workflows KFP creates
 //	kfp-driver-plugin version    print the version
 package main
 
@@ -33,6 +34,7 @@ import (
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/plugin"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/pluginconfig"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/profile"
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/webhook"
 )
 
 // version is set at build time (-ldflags "-X main.version=...").
@@ -46,6 +48,7 @@ commands:
   convert    rewrite a KFP-compiled workflow's driver steps as plugin templates
              (convert [-f FILE] [--plugin-configmap FILE]; stdin when no -f; YAML to stdout)
   sync       serve the profile controller's metacontroller sync hook (multi-user)
+  webhook    serve the admission webhook: KFP's workflows get plugin templates, agent pods the admin's metadata
   version    print the version
 `
 
@@ -64,6 +67,8 @@ func main() {
 		err = convertWorkflow(args, os.Stdin, os.Stdout)
 	case "sync":
 		err = syncHook(args)
+	case "webhook":
+		err = admissionWebhook(args)
 	case "version":
 		fmt.Println(version)
 	case "-h", "--help", "help":
@@ -293,4 +298,49 @@ func readFileOr(name string, r io.Reader) ([]byte, error) {
 		return io.ReadAll(r)
 	}
 	return os.ReadFile(name)
+}
+
+func admissionWebhook(args []string) error {
+	cfg := webhook.Config{}
+	fs := newFlags("webhook")
+	fs.StringVar(&cfg.Addr, "addr", ":8443", "listen address (HTTPS)")
+	fs.DurationVar(&cfg.Grace, "shutdown-grace", 10*time.Second, "how long admissions in progress may finish on SIGTERM")
+	kubeconfig := fs.String("kubeconfig", "", "kubeconfig for the Kubernetes API (default: in-cluster config)")
+	fs.StringVar(&cfg.ConfigNamespace, "config-namespace", os.Getenv("POD_NAMESPACE"), "namespace of the plugin ConfigMap (default $POD_NAMESPACE)")
+	fs.StringVar(&cfg.ConfigMapName, "configmap", pluginconfig.ConfigMapName, "plugin ConfigMap with the agent pod labels and annotations")
+	fs.StringVar(&cfg.CertFile, "tls-cert-file", "", "serving certificate (a mounted Secret); empty: self-managed")
+	fs.StringVar(&cfg.KeyFile, "tls-key-file", "", "serving key, with --tls-cert-file")
+	service := fs.String("service", "kfp-driver-plugin-webhook", "self-managed TLS: the webhook's Service, named in the certificate")
+	serviceNS := fs.String("service-namespace", os.Getenv("POD_NAMESPACE"), "self-managed TLS: the Service's namespace (default $POD_NAMESPACE)")
+	sans := fs.String("tls-san", "", "self-managed TLS: extra DNS names or IPs, comma-separated")
+	fs.StringVar(&cfg.WebhookConfigName, "webhook-config", "kfp-driver-plugin-webhook", "self-managed TLS: MutatingWebhookConfiguration whose caBundle is kept")
+	fs.DurationVar(&cfg.Validity, "cert-validity", webhook.DefaultValidity, "self-managed TLS: validity of the CA and certificate (renewed with a third left)")
+	fs.DurationVar(&cfg.Propagation, "ca-propagation", webhook.DefaultPropagation, "self-managed TLS: time between publishing a renewed CA and serving its certificate")
+	fs.Parse(args)
+
+	cfg.DNSNames, cfg.IPs = webhook.ServingNames(*service, *serviceNS, *sans)
+	rc, err := restConfig(*kubeconfig)
+	if err != nil {
+		return err
+	}
+	cfg.RESTConfig = rc
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	return webhook.Run(ctx, cfg)
+}
+
+// restConfig is the kubeconfig's when given, else the in-cluster one.
+func restConfig(kubeconfig string) (*rest.Config, error) {
+	if kubeconfig != "" {
+		cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
+		if err != nil {
+			return nil, fmt.Errorf("kubeconfig %s: %w", kubeconfig, err)
+		}
+		return cfg, nil
+	}
+	cfg, err := rest.InClusterConfig()
+	if err != nil {
+		return nil, fmt.Errorf("kubernetes client (no --kubeconfig): %w", err)
+	}
+	return cfg, nil
 }
