@@ -6,7 +6,7 @@ export GONOSUMDB := github.com/kubeflow/pipelines
 export GOFLAGS := -mod=mod
 FUZZTIME ?= 30s
 
-.PHONY: build test unit lint fuzz bench tools image manifests plugin-yaml demo e2e
+.PHONY: build test unit lint fuzz bench tools image docker-image manifests plugin-yaml demo e2e
 
 ## build: the static binary in bin/ (same command as the Dockerfile's build stage)
 build:
@@ -42,8 +42,12 @@ manifests:
 	@{ sed -n '1,/^apiVersion/p' manifests/base/plugin-configmap.yaml | sed '$$d'; go run . configmap; } > manifests/base/plugin-configmap.yaml.new
 	mv manifests/base/plugin-configmap.yaml.new manifests/base/plugin-configmap.yaml
 
-## image: needs a container engine (not available on the development machines)
-image:
+## image: the sidecar image as bin/kfp-driver-plugin-image.tar (OCI layout + docker-save manifest), no container engine needed
+image: build
+	go run ./hack/image -binary bin/kfp-driver-plugin -version $(VERSION) -name $(IMAGE) -out bin/kfp-driver-plugin-image.tar
+
+## docker-image: the same image through the Dockerfile, for machines with a container engine
+docker-image:
 	docker build --build-arg VERSION=$(VERSION) -t $(IMAGE) .
 
 ## demo: the README's first command: a real KFP workflow, converted, through real Argo with the plugin; prints `argo get`
