@@ -22,7 +22,7 @@ func retryInterceptor(cfg Config) grpc.UnaryClientInterceptor {
 		wait := cfg.Backoff
 		for attempt := 0; ; attempt++ {
 			err := invokeOnce(ctx, cfg.RPCTimeout, method, req, reply, cc, invoke, opts)
-			if status.Code(err) != codes.Unavailable || attempt >= cfg.Retries {
+			if status.Code(err) != codes.Unavailable || attempt >= cfg.Retries || IsMisconfigured(err) {
 				return err
 			}
 			select {
@@ -42,9 +42,38 @@ func invokeOnce(ctx context.Context, timeout time.Duration, method string, req, 
 	return invoke(ctx, method, req, reply, cc, opts...)
 }
 
-// IsUnreachable reports whether err means MLMD could not be reached or did
-// not answer in time, so the same call may succeed later.
+// misconfigured are what gRPC says about a connection that no retry can
+// fix: TLS against a plain-text server, a certificate that does not verify,
+// an address it cannot parse.
+var misconfigured = []string{
+	"authentication handshake failed", "first record does not look like a TLS handshake",
+	"x509: ", "tls: ", "certificate signed by unknown authority",
+	"missing port in address", "too many colons in address", "invalid port",
+}
+
+// IsMisconfigured reports whether err is a connection error that only a
+// configuration change fixes (see misconfigured). Such errors are not
+// unreachable: the call fails at once instead of being retried.
+func IsMisconfigured(err error) bool {
+	if err == nil {
+		return false
+	}
+	msg := err.Error()
+	for _, m := range misconfigured {
+		if strings.Contains(msg, m) {
+			return true
+		}
+	}
+	return false
+}
+
+// IsUnreachable reports whether err means MLMD (or another gRPC service)
+// could not be reached or did not answer in time, so the same call may
+// succeed later. Misconfigured connections are not: they never will.
 func IsUnreachable(err error) bool {
+	if IsMisconfigured(err) {
+		return false
+	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		return true
 	}
