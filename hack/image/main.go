@@ -36,24 +36,26 @@ func run(binary, version, image, out string) error {
 	if image != "" {
 		img.Name = image
 	}
+	// The OCI manifest digest, as index.json and registries carry it; the
+	// docker-save view read back below synthesizes a different manifest.
+	digest, err := ociimage.Digest(img)
+	if err != nil {
+		return err
+	}
 	if err := ociimage.WriteTarball(out, img); err != nil {
 		return err
 	}
-	return report(out, img.Name)
+	return report(out, img.Name, digest)
 }
 
 // report reads the tarball back through its manifest.json, as `docker load`
 // does, so a broken archive fails the build rather than the import.
-func report(path, ref string) error {
+func report(path, ref, digest string) error {
 	tag, err := name.NewTag(ref, name.StrictValidation)
 	if err != nil {
 		return err
 	}
 	img, err := tarball.ImageFromPath(path, &tag)
-	if err != nil {
-		return fmt.Errorf("reading back %s: %w", path, err)
-	}
-	digest, err := img.Digest()
 	if err != nil {
 		return fmt.Errorf("reading back %s: %w", path, err)
 	}
