@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# Builds the real control-plane binaries the tests run (etcd, kube-apiserver,
-# kubectl, Argo workflow-controller/argoexec/argo) into .tools/bin, plus the
-# CRDs they need into .tools/. Idempotent: a tool is rebuilt only when its
-# binary is missing or its stamp file names another version.
+# Builds the real cluster binaries the tests run (etcd, kube-apiserver,
+# kubectl, kubelet, kube-controller-manager, kube-scheduler, Argo
+# workflow-controller/argoexec/argo) plus the CRDs they need into a per-machine
+# cache outside the clone ($KFP_PLUGIN_TOOLS_CACHE, default
+# ~/.cache/kfp-driver-plugin/tools), so every clone on the machine (CI makes a
+# fresh one) reuses them; .tools in the clone is a symlink to it. Idempotent: a
+# tool is rebuilt only when its binary is missing or its stamp file names
+# another version.
 #
 #   hack/tools.sh              build everything that is missing
 #   hack/tools.sh --only NAME  build one tool (see TOOLS below)
@@ -14,10 +18,11 @@ ETCD_VERSION=v3.6.16
 K8S_VERSION=v1.34.10
 ARGO_VERSION=v3.7.18
 
-TOOLS=(etcd kube-apiserver kubectl workflow-controller argoexec argo argo-crds kubeflow-crds)
+TOOLS=(etcd kube-apiserver kubectl kubelet kube-controller-manager kube-scheduler
+	workflow-controller argoexec argo argo-crds kubeflow-crds)
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-TOOLS_DIR=$ROOT/.tools
+TOOLS_DIR=${KFP_PLUGIN_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kfp-driver-plugin/tools}
 BIN=$TOOLS_DIR/bin
 SRC=$TOOLS_DIR/src
 STAMPS=$TOOLS_DIR/stamps
@@ -116,7 +121,8 @@ k8s_ldflags() {
 k8s_module() {
 	local dir=$SRC/kubernetes staging=v0.${K8S_VERSION#v1.}
 	local stamp=$dir/.prepared
-	[[ -f $stamp && $(cat "$stamp") == "$K8S_VERSION" ]] && return 0
+	# The stamp also names the tool list, so adding a tool re-tidies the module.
+	[[ -f $stamp && $(cat "$stamp") == "$K8S_VERSION+node" ]] && return 0
 	local gomod
 	gomod=$(mod_gomod "k8s.io/kubernetes@$K8S_VERSION")
 	[[ -f $gomod ]] || die "cannot download k8s.io/kubernetes@$K8S_VERSION"
@@ -125,27 +131,29 @@ k8s_module() {
 		printf 'module tools.local/kubernetes\n\ngo %s\n\n' "$(go env GOVERSION | sed 's/^go//')"
 		printf 'require k8s.io/kubernetes %s\n\n' "$K8S_VERSION"
 		staging_replaces "$gomod" "$staging"
-		printf '\ntool (\n\tk8s.io/kubernetes/cmd/kube-apiserver\n\tk8s.io/kubernetes/cmd/kubectl\n)\n'
+		printf '\ntool (\n'
+		printf '\tk8s.io/kubernetes/cmd/%s\n' kube-apiserver kubectl kubelet kube-controller-manager kube-scheduler
+		printf ')\n'
 	} >"$dir/go.mod"
 	local n
 	n=$(grep -c '^replace ' "$dir/go.mod")
 	log "kubernetes: $n staging replaces derived from k8s.io/kubernetes@$K8S_VERSION go.mod"
 	[[ $n -gt 20 ]] || die "too few staging replaces ($n); k8s.io/kubernetes go.mod format changed?"
 	(cd "$dir" && quiet tidy.log go mod tidy) || die "go mod tidy failed in $dir"
-	printf '%s\n' "$K8S_VERSION" >"$stamp"
+	printf '%s\n' "$K8S_VERSION+node" >"$stamp"
 }
 
-build_kube-apiserver() {
+k8s_build() { # NAME: one command of k8s.io/kubernetes/cmd
 	k8s_module
 	(cd "$SRC/kubernetes" &&
-		"${GO_BUILD[@]}" -ldflags "$(k8s_ldflags)" -o "$BIN/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver)
+		"${GO_BUILD[@]}" -ldflags "$(k8s_ldflags)" -o "$BIN/$1" "k8s.io/kubernetes/cmd/$1")
 }
 
-build_kubectl() {
-	k8s_module
-	(cd "$SRC/kubernetes" &&
-		"${GO_BUILD[@]}" -ldflags "$(k8s_ldflags)" -o "$BIN/kubectl" k8s.io/kubernetes/cmd/kubectl)
-}
+build_kube-apiserver() { k8s_build kube-apiserver; }
+build_kubectl() { k8s_build kubectl; }
+build_kubelet() { k8s_build kubelet; }
+build_kube-controller-manager() { k8s_build kube-controller-manager; }
+build_kube-scheduler() { k8s_build kube-scheduler; }
 
 # argo_source copies Argo out of GOMODCACHE into .tools/src/argo-workflows and
 # repairs what the module zip lost: the symlinked signal_linux.go (zips drop
@@ -215,7 +223,7 @@ build_kubeflow-crds() {
 version_of() {
 	case $1 in
 	etcd) echo "$ETCD_VERSION" ;;
-	kube-apiserver | kubectl) echo "$K8S_VERSION" ;;
+	kube-apiserver | kubectl | kubelet | kube-controller-manager | kube-scheduler) echo "$K8S_VERSION" ;;
 	workflow-controller | argoexec | argo | argo-crds) echo "$ARGO_VERSION" ;;
 	# Our own CRDs: the stamp is their content hash, so edits are picked up.
 	kubeflow-crds) cat "$ROOT"/hack/crds/*.yaml | sha256sum | cut -c1-16 ;;
@@ -246,6 +254,22 @@ ensure() { # NAME
 	log "$name $version: built in $((SECONDS - start))s"
 }
 
+# link_clone points the clone's .tools at the cache (tests look there). A real
+# .tools directory left by an older checkout is moved into the cache first when
+# the cache is empty, so its binaries are not built twice.
+link_clone() {
+	local link=$ROOT/.tools
+	[[ -L $link && $(readlink "$link") == "$TOOLS_DIR" ]] && return 0
+	if [[ -d $link && ! -L $link ]]; then
+		if [[ -z $(ls -A "$BIN") ]]; then
+			log "moving the clone's old .tools into the cache $TOOLS_DIR"
+			cp -a "$link/." "$TOOLS_DIR/"
+		fi
+		rm -rf "$link"
+	fi
+	ln -sfn "$TOOLS_DIR" "$link"
+}
+
 main() {
 	local only=() start=$SECONDS
 	FORCE=0
@@ -259,6 +283,7 @@ main() {
 	done
 	command -v go >/dev/null || die "go is not on PATH"
 	mkdir -p "$BIN" "$SRC" "$STAMPS"
+	link_clone
 	# go mod download -json needs a module context; an empty one suffices.
 	[[ -f $TOOLS_DIR/go.mod ]] || printf 'module tools.local/cache\n\ngo 1.22\n' >"$TOOLS_DIR/go.mod"
 	[[ ${#only[@]} -gt 0 ]] || only=("${TOOLS[@]}")
@@ -267,7 +292,7 @@ main() {
 		version_of "$name" >/dev/null
 		ensure "$name"
 	done
-	echo "tools ready in .tools/bin ($((SECONDS - start))s)"
+	echo "tools ready in $BIN, linked as .tools ($((SECONDS - start))s)"
 }
 
 # On one line: bash reads scripts lazily, so an edit of this file during a

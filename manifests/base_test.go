@@ -61,8 +61,23 @@ var wantRules = []rbacv1.PolicyRule{
 	{APIGroups: []string{""}, Resources: []string{"secrets"}, ResourceNames: []string{"mlpipeline-minio-artifact"}, Verbs: []string{"get"}},
 }
 
+// wantAgentRules are what Argo's agent container needs, nothing more.
+var wantAgentRules = []rbacv1.PolicyRule{
+	{APIGroups: []string{"argoproj.io"}, Resources: []string{"workflowtasksets"}, Verbs: []string{"list", "watch"}},
+	{APIGroups: []string{"argoproj.io"}, Resources: []string{"workflowtasksets/status"}, Verbs: []string{"patch"}},
+}
+
 func TestClusterRole(t *testing.T) {
-	b, err := os.ReadFile("base/clusterrole.yaml")
+	checkClusterRole(t, "base/clusterrole.yaml", profile.DefaultClusterRole, wantRules)
+}
+
+func TestAgentClusterRole(t *testing.T) {
+	checkClusterRole(t, "base/agent-clusterrole.yaml", pluginconfig.AgentClusterRole, wantAgentRules)
+}
+
+func checkClusterRole(t *testing.T, file, name string, want []rbacv1.PolicyRule) {
+	t.Helper()
+	b, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,11 +85,11 @@ func TestClusterRole(t *testing.T) {
 	if err := yaml.UnmarshalStrict(withoutHeader(b), &role); err != nil {
 		t.Fatal(err)
 	}
-	if role.Name != profile.DefaultClusterRole {
-		t.Errorf("ClusterRole %q, the hook binds %q", role.Name, profile.DefaultClusterRole)
+	if role.Name != name {
+		t.Errorf("ClusterRole %q, the installs bind %q", role.Name, name)
 	}
-	if !reflect.DeepEqual(role.Rules, wantRules) {
-		t.Errorf("rules\n%v\nwant\n%v", role.Rules, wantRules)
+	if !reflect.DeepEqual(role.Rules, want) {
+		t.Errorf("rules\n%v\nwant\n%v", role.Rules, want)
 	}
 	// Every rule says which driver step needs it: the line before each
 	// "- apiGroups" is a comment.

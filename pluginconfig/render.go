@@ -19,7 +19,10 @@ const (
 	ConfigMapName = PluginName + "-executor-plugin"
 	// ServiceAccountName is the account Argo mounts into the sidecar.
 	ServiceAccountName = PluginName + "-executor-plugin"
-	ContainerName      = "driver-plugin"
+	// AgentClusterRole is what Argo's agent container needs; it runs as the
+	// workflow's account, which installs bind to this role.
+	AgentClusterRole = PluginName + "-agent"
+	ContainerName    = "driver-plugin"
 	// Port is the sidecar's port; Argo's docs warn against 80, 443, 8080,
 	// 8081 and 8443, and Istio owns 15000-15090.
 	Port = 7492

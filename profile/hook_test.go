@@ -256,8 +256,10 @@ func TestPluginAccountAndSecrets(t *testing.T) {
 	if sa == nil {
 		t.Fatal("plugin ServiceAccount missing")
 	}
-	if secrets := sa["secrets"].([]any); len(secrets) != 1 || secrets[0].(map[string]any)["name"] != "ml-pipeline-driver-agent-executor-plugin.service-account-token" {
-		t.Errorf("secrets[0] must name the token Secret: %v", sa["secrets"])
+	// Argo finds the token Secret by name; a secrets[] reference would make
+	// Kubernetes treat it as a legacy auto-generated token.
+	if secrets, ok := sa["secrets"]; ok {
+		t.Errorf("the plugin ServiceAccount must not list its token Secret: %v", secrets)
 	}
 	for account, secret := range map[string]string{
 		"ml-pipeline-driver-agent-executor-plugin": "ml-pipeline-driver-agent-executor-plugin.service-account-token",
@@ -273,5 +275,15 @@ func TestPluginAccountAndSecrets(t *testing.T) {
 	subj := rb["subjects"].([]any)[0].(map[string]any)
 	if ref["kind"] != "ClusterRole" || ref["name"] != DefaultClusterRole || subj["name"] != PluginServiceAccount || subj["namespace"] != testNS {
 		t.Errorf("RoleBinding %v", rb)
+	}
+	// The agent container runs as the workflow's account.
+	agent := got["RoleBinding.rbac.authorization.k8s.io/v1 team-a/"+AgentRoleBinding]
+	if agent == nil {
+		t.Fatal("agent RoleBinding for the workflow's account missing")
+	}
+	ref = agent["roleRef"].(map[string]any)
+	subj = agent["subjects"].([]any)[0].(map[string]any)
+	if ref["name"] != pluginconfig.AgentClusterRole || subj["name"] != "default-editor" || subj["namespace"] != testNS {
+		t.Errorf("agent RoleBinding %v", agent)
 	}
 }

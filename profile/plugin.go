@@ -10,12 +10,16 @@ import (
 
 // Names of the plugin's children. Argo looks up the account
 // "<plugin>-executor-plugin" in the workflow's namespace and mounts the token
-// of the Secret the account's secrets[0] names.
+// of the Secret "<account>.service-account-token" (its fallback when the
+// account names no Secret).
 const (
 	PluginServiceAccount = pluginconfig.ServiceAccountName
-	PluginTokenSecret    = PluginServiceAccount + ".service-account-token"
+	PluginTokenSecret    = PluginServiceAccount + TokenSuffix
 	PluginRoleBinding    = PluginServiceAccount
-	PodDefaultName       = pluginconfig.PluginName
+	// AgentRoleBinding grants the workflow's account what Argo's agent
+	// container needs (it runs as that account).
+	AgentRoleBinding = pluginconfig.AgentClusterRole
+	PodDefaultName   = pluginconfig.PluginName
 	// TokenSuffix is the token Secret name Argo falls back to for an account
 	// without secrets[0] or a token-name annotation: "<account>" + suffix.
 	TokenSuffix    = ".service-account-token"
@@ -35,6 +39,7 @@ func pluginChildren(ns string, s Settings, md pluginconfig.PodMetadata) []any {
 		pluginServiceAccount(ns),
 		tokenSecret(ns, PluginServiceAccount),
 		pluginRoleBinding(ns, s),
+		agentRoleBinding(ns, s),
 		tokenSecret(ns, s.WorkflowSA),
 	}
 	if pd := podDefault(ns, s, md); pd != nil {
@@ -45,11 +50,12 @@ func pluginChildren(ns string, s Settings, md pluginconfig.PodMetadata) []any {
 
 func pluginServiceAccount(ns string) *corev1.ServiceAccount {
 	return &corev1.ServiceAccount{
-		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ServiceAccount"},
+		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "ServiceAccount"},
+		// No secrets[] entry: Argo finds the token Secret by its name, and
+		// Kubernetes 1.34 treats a referenced Secret as a legacy
+		// auto-generated token (a warning on every use, and eligible for
+		// the unused-token cleaner).
 		ObjectMeta: metav1.ObjectMeta{Name: PluginServiceAccount, Namespace: ns},
-		// Argo reads secrets[0] first: naming the Secret here makes the
-		// lookup independent of its fallback rules.
-		Secrets: []corev1.ObjectReference{{Name: PluginTokenSecret}},
 	}
 }
 
@@ -75,6 +81,19 @@ func pluginRoleBinding(ns string, s Settings) *rbacv1.RoleBinding {
 		ObjectMeta: metav1.ObjectMeta{Name: PluginRoleBinding, Namespace: ns},
 		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: s.ClusterRole},
 		Subjects:   []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Name: PluginServiceAccount, Namespace: ns}},
+	}
+}
+
+// agentRoleBinding lets the workflow's account (the agent pod's) watch the
+// namespace's WorkflowTaskSets and report results, which Kubeflow's
+// kubeflow-edit aggregation does not grant: without it the agent's main
+// container crash-loops and no driver step ever runs.
+func agentRoleBinding(ns string, s Settings) *rbacv1.RoleBinding {
+	return &rbacv1.RoleBinding{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "RoleBinding"},
+		ObjectMeta: metav1.ObjectMeta{Name: AgentRoleBinding, Namespace: ns},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: pluginconfig.AgentClusterRole},
+		Subjects:   []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Name: s.WorkflowSA, Namespace: ns}},
 	}
 }
 

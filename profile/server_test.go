@@ -45,8 +45,8 @@ func TestHandlerSync(t *testing.T) {
 	if err := json.Unmarshal(rec.Body.Bytes(), &resp); err != nil {
 		t.Fatal(err)
 	}
-	if resp.Status[ReadyKey] != "False" || len(resp.Attachments) != 9 {
-		t.Fatalf("status %v, %d attachments (want 9 with a PodDefault)", resp.Status, len(resp.Attachments))
+	if resp.Status[ReadyKey] != "False" || len(resp.Attachments) != 10 {
+		t.Fatalf("status %v, %d attachments (want 10 with a PodDefault)", resp.Status, len(resp.Attachments))
 	}
 
 	// Behind a CompositeController: "parent"/"children" in, "children" out.

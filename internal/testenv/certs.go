@@ -17,6 +17,7 @@ import (
 
 // pki holds the files kube-apiserver needs, all generated per cluster.
 type pki struct {
+	dir        string
 	CAFile     string // self-signed CA, also the --client-ca-file
 	CAPEM      []byte
 	CertFile   string // serving cert for 127.0.0.1, signed by the CA
@@ -24,6 +25,9 @@ type pki struct {
 	SAKeyFile  string // service-account token signing key (private; the apiserver derives the public half)
 	TokenFile  string // static token file
 	AdminToken string
+
+	caKey  *ecdsa.PrivateKey // kept to issue client certificates (IssueClientCert)
+	caCert *x509.Certificate
 }
 
 func newPKI(dir string) (*pki, error) {
@@ -31,6 +35,7 @@ func newPKI(dir string) (*pki, error) {
 		return nil, fmt.Errorf("pki dir: %w", err)
 	}
 	p := &pki{
+		dir:       dir,
 		CAFile:    filepath.Join(dir, "ca.crt"),
 		CertFile:  filepath.Join(dir, "apiserver.crt"),
 		KeyFile:   filepath.Join(dir, "apiserver.key"),
@@ -48,6 +53,7 @@ func (p *pki) generate() error {
 	if err != nil {
 		return err
 	}
+	p.caKey, p.caCert = caKey, caCert
 	p.CAPEM = pemBlock("CERTIFICATE", caCert.Raw)
 	if err := os.WriteFile(p.CAFile, p.CAPEM, 0o600); err != nil {
 		return fmt.Errorf("write CA: %w", err)
@@ -98,6 +104,27 @@ func writeServingCert(certFile, keyFile string, ca *x509.Certificate, caKey *ecd
 	}
 	if err := os.WriteFile(certFile, pemBlock("CERTIFICATE", der), 0o600); err != nil {
 		return fmt.Errorf("write serving cert: %w", err)
+	}
+	return writeKey(keyFile, key)
+}
+
+// issueClientCert writes a client certificate for user cn in groups orgs,
+// signed by the cluster CA (which the apiserver trusts as --client-ca-file).
+func (p *pki) issueClientCert(certFile, keyFile, cn string, orgs ...string) error {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return fmt.Errorf("client key %s: %w", cn, err)
+	}
+	tmpl := certTemplate(cn)
+	tmpl.Subject.Organization = orgs
+	tmpl.KeyUsage = x509.KeyUsageDigitalSignature
+	tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, p.caCert, &key.PublicKey, p.caKey)
+	if err != nil {
+		return fmt.Errorf("client cert %s: %w", cn, err)
+	}
+	if err := os.WriteFile(certFile, pemBlock("CERTIFICATE", der), 0o600); err != nil {
+		return fmt.Errorf("write client cert %s: %w", cn, err)
 	}
 	return writeKey(keyFile, key)
 }

@@ -28,6 +28,11 @@ type Options struct {
 	CRDs []string
 	// APIServerFlags are appended to the kube-apiserver command line.
 	APIServerFlags []string
+	// ForNode configures the apiserver for a real kubelet and
+	// kube-controller-manager (see internal/realnode): Node,RBAC
+	// authorization, NodeRestriction and ServiceAccount admission, a client
+	// certificate for kubelet calls, and kubelets reached by host name.
+	ForNode bool
 }
 
 // Cluster is a running etcd + kube-apiserver pair (plus whatever was started
@@ -103,7 +108,15 @@ func (c *Cluster) boot(ctx context.Context, opts Options) error {
 	if err := c.startEtcd(ctx); err != nil {
 		return err
 	}
-	if err := c.startAPIServer(ctx, opts.APIServerFlags); err != nil {
+	flags := opts.APIServerFlags
+	if opts.ForNode {
+		node, err := c.nodeAPIServerFlags()
+		if err != nil {
+			return err
+		}
+		flags = append(node, flags...)
+	}
+	if err := c.startAPIServer(ctx, flags, opts.ForNode); err != nil {
 		return err
 	}
 	c.KubeconfigPath = filepath.Join(c.Dir, "kubeconfig")

@@ -27,3 +27,6 @@ func freePorts(n int) ([]int, error) {
 	}
 	return ports, nil
 }
+
+// FreePorts is freePorts for other harness packages.
+func FreePorts(n int) ([]int, error) { return freePorts(n) }

@@ -25,6 +25,12 @@ type Process struct {
 	stop    sync.Once
 }
 
+// StartProcess runs bin with args and env in a new process group, logging to
+// logPath; for binaries that are not in the tools directory (containerd).
+func StartProcess(name, logPath, bin string, args, env []string) (*Process, error) {
+	return startProcess(name, logPath, bin, args, env)
+}
+
 // startProcess runs bin with args and env (appended to ours) in a new process
 // group, so that Stop can also kill anything the binary forks.
 func startProcess(name, logPath, bin string, args, env []string) (*Process, error) {

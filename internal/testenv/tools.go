@@ -19,6 +19,9 @@ const (
 	WorkflowController = "workflow-controller"
 	Argoexec           = "argoexec"
 	ArgoCLI            = "argo"
+	Kubelet            = "kubelet"
+	ControllerManager  = "kube-controller-manager"
+	Scheduler          = "kube-scheduler"
 )
 
 // ErrToolsMissing is wrapped by errors about absent tool binaries or CRDs.

@@ -32,3 +32,8 @@ func pollUntil(ctx context.Context, what string, proc *Process, check func(conte
 		}
 	}
 }
+
+// PollUntil is pollUntil for other harness packages.
+func PollUntil(ctx context.Context, what string, proc *Process, check func(context.Context) (bool, error)) error {
+	return pollUntil(ctx, what, proc, check)
+}
