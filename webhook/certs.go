@@ -82,7 +82,7 @@ func firstName(dnsNames []string, ips []net.IP) string {
 }
 
 func pemCert(der []byte) []byte {
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	return pemBlock("CERTIFICATE", der)
 }
 
 // parseBundle reads the certificates of a PEM bundle, skipping blocks that
@@ -102,4 +102,8 @@ func parseBundle(bundle []byte) []*x509.Certificate {
 			out = append(out, c)
 		}
 	}
+}
+
+func pemBlock(typ string, der []byte) []byte {
+	return pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der})
 }
