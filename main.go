@@ -107,6 +107,10 @@ func serve(args []string) error {
 	fs.IntVar(&cfg.Runs.MaxEntries, "max-remembered", cfg.Runs.MaxEntries, "call outcomes remembered for idempotency")
 	fs.DurationVar(&cfg.Runs.MaxAge, "remember-for", cfg.Runs.MaxAge, "how long a call outcome is remembered")
 	fs.DurationVar(&cfg.Runs.FailedMaxAge, "remember-failed-for", cfg.Runs.FailedMaxAge, "how long a failed call outcome is remembered")
+	fs.Int64Var(&cfg.Runs.MaxBytes, "max-remembered-bytes", cfg.Runs.MaxBytes, "bytes of call outcomes remembered for idempotency")
+	fs.Int64Var(&cfg.MaxBodyBytes, "max-request-bytes", cfg.MaxBodyBytes, "largest request body; larger calls fail their node naming the limit")
+	fs.DurationVar(&cfg.BodyTimeout, "body-timeout", cfg.BodyTimeout, "longest a request body may take to arrive")
+	fs.DurationVar(&cfg.TransientBudget, "transient-budget", cfg.TransientBudget, "how long one call is retried on transient errors before its node fails")
 	caFile := endpointFlags(fs, &cfg.Endpoints)
 	fs.Parse(args)
 	if err := loadEndpoints(&cfg.Endpoints, *caFile); err != nil {

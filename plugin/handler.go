@@ -1,12 +1,14 @@
 package plugin
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -42,11 +44,23 @@ type Config struct {
 	Requeue          time.Duration
 	TransientRequeue time.Duration
 	Runs             RunsConfig
-	MaxBodyBytes     int64
+	// MaxBodyBytes bounds a request body; a larger one answers a Failed
+	// node naming the limit. BodyTimeout bounds reading it; the whole
+	// request must be answered within BodyTimeout + Wait + a margin.
+	MaxBodyBytes int64
+	BodyTimeout  time.Duration
+	// TransientBudget is how long one call may keep hitting transient
+	// errors (answered Running + requeue) before its node fails.
+	TransientBudget time.Duration
 	// Endpoints are the services the driver uses; a call's endpoint
 	// arguments must agree with them (see applyEndpoints).
 	Endpoints driver.Endpoints
 }
+
+// DefaultMaxBodyBytes is above what a Workflow can carry (etcd stores
+// objects up to about 1.5 MiB) and keeps 16 concurrent calls well inside
+// the sidecar's default 512 MiB memory limit.
+const DefaultMaxBodyBytes = 4 << 20
 
 // DefaultConfig returns the documented defaults; Driver and Auth are unset.
 func DefaultConfig() Config {
@@ -55,7 +69,9 @@ func DefaultConfig() Config {
 		Requeue:          time.Second,
 		TransientRequeue: 5 * time.Second,
 		Runs:             DefaultRunsConfig,
-		MaxBodyBytes:     16 << 20,
+		MaxBodyBytes:     DefaultMaxBodyBytes,
+		BodyTimeout:      10 * time.Second,
+		TransientBudget:  5 * time.Minute,
 		Endpoints:        driver.DefaultEndpoints(),
 	}
 }
@@ -69,12 +85,15 @@ type Server struct {
 	mux     *http.ServeMux
 	ready   atomic.Bool
 	unknown sync.Map // argument names already logged as unknown
+	retries *retryClock
+	now     func() time.Time
 }
 
 // New returns a Server; it reports ready at once (see SetReady).
 func New(cfg Config) *Server {
 	m := NewMetrics()
-	s := &Server{cfg: cfg, metrics: m, runs: NewRuns(cfg.Driver, cfg.Runs, m), mux: http.NewServeMux()}
+	s := &Server{cfg: cfg, metrics: m, runs: NewRuns(cfg.Driver, cfg.Runs, m), mux: http.NewServeMux(),
+		retries: newRetryClock(cfg.TransientBudget), now: time.Now}
 	s.ready.Store(true)
 	s.mux.HandleFunc(ExecutePath, s.execute)
 	s.mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
@@ -104,40 +123,38 @@ func (s *Server) readyz(w http.ResponseWriter, _ *http.Request) {
 }
 
 // call is what one template.execute call carries through the handler, for
-// the reply and the log line.
+// the reply, the metrics and the log line.
 type call struct {
 	started  time.Time
+	typ      string // metrics label: a driver type or unknownType
 	wf       WorkflowMeta
 	template string
 	req      *driver.Request
 }
 
+// unknownType labels calls whose driver type is not known (undecodable,
+// declined, refused before decoding), so the label set stays fixed.
+const unknownType = "unknown"
+
+// httpError is an answer that is not a node result.
+type httpError struct {
+	status int
+	phase  string // metrics label
+	text   string
+}
+
 func (s *Server) execute(w http.ResponseWriter, r *http.Request) {
-	c := &call{started: time.Now()}
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		http.Error(w, "use POST", http.StatusMethodNotAllowed)
+	c := &call{started: time.Now(), typ: unknownType}
+	s.setDeadlines(w)
+	reply, herr := s.answer(c, w, r)
+	if herr != nil {
+		s.metrics.observe(c.typ, herr.phase, time.Since(c.started).Seconds())
+		if herr.status == http.StatusMethodNotAllowed {
+			w.Header().Set("Allow", http.MethodPost)
+		}
+		http.Error(w, herr.text, herr.status)
 		return
 	}
-	ok, err := s.cfg.Auth.Check(r.Header.Get("Authorization"))
-	switch {
-	case errors.Is(err, errNoToken):
-		glog.Errorf("refusing call until the token can be read: %v", err)
-		s.metrics.observe("", "unavailable", time.Since(c.started).Seconds())
-		http.Error(w, "plugin token not available yet", http.StatusServiceUnavailable)
-		return
-	case err != nil || !ok:
-		glog.Warningf("refusing call from %s: missing or wrong bearer token", r.RemoteAddr)
-		s.metrics.observe("", "denied", time.Since(c.started).Seconds())
-		http.Error(w, "forbidden", http.StatusForbidden)
-		return
-	}
-	var in ExecuteRequest
-	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)).Decode(&in); err != nil {
-		http.Error(w, fmt.Sprintf("malformed request body: %v", err), http.StatusBadRequest)
-		return
-	}
-	reply := s.handle(c, &in)
 	s.finish(c, reply)
 	w.Header().Set("Content-Type", "application/json")
 	if err := json.NewEncoder(w).Encode(reply); err != nil {
@@ -145,8 +162,48 @@ func (s *Server) execute(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// setDeadlines bounds a slow client: the body must arrive within
+// BodyTimeout and the reply be written within the wait plus a margin.
+// (The server's header timeout covers the headers.)
+func (s *Server) setDeadlines(w http.ResponseWriter) {
+	rc := http.NewResponseController(w)
+	now := time.Now()
+	_ = rc.SetReadDeadline(now.Add(s.cfg.BodyTimeout)) // unsupported only in tests' recorders
+	_ = rc.SetWriteDeadline(now.Add(s.cfg.BodyTimeout + s.cfg.Wait + 5*time.Second))
+}
+
+// answer authenticates and decodes a call and decides its reply.
+func (s *Server) answer(c *call, w http.ResponseWriter, r *http.Request) (*ExecuteReply, *httpError) {
+	if r.Method != http.MethodPost {
+		return nil, &httpError{http.StatusMethodNotAllowed, "method_not_allowed", "use POST"}
+	}
+	ok, err := s.cfg.Auth.Check(r.Header.Get("Authorization"))
+	switch {
+	case errors.Is(err, errNoToken):
+		glog.Errorf("refusing call until the token can be read: %v", err)
+		return nil, &httpError{http.StatusServiceUnavailable, "unavailable", "plugin token not available yet"}
+	case err != nil || !ok:
+		glog.Warningf("refusing call from %s: missing or wrong bearer token", r.RemoteAddr)
+		return nil, &httpError{http.StatusForbidden, "denied", "forbidden"}
+	}
+	var in ExecuteRequest
+	err = json.NewDecoder(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)).Decode(&in)
+	var tooLarge *http.MaxBytesError
+	var netErr net.Error
+	switch {
+	case errors.As(err, &tooLarge):
+		// A Failed node, not 413: Argo fails the whole workflow on a 4xx.
+		return failed(fmt.Errorf("request body larger than the plugin's limit of %d bytes (--max-request-bytes)", s.cfg.MaxBodyBytes)), nil
+	case errors.As(err, &netErr) && netErr.Timeout():
+		return nil, &httpError{http.StatusServiceUnavailable, "unavailable", fmt.Sprintf("request body not received within %s", s.cfg.BodyTimeout)}
+	case err != nil:
+		return nil, &httpError{http.StatusBadRequest, "bad_request", clip(fmt.Sprintf("malformed request body: %v", err))}
+	}
+	return s.handle(r.Context(), c, &in), nil
+}
+
 // handle decides the reply for an authenticated call.
-func (s *Server) handle(c *call, in *ExecuteRequest) *ExecuteReply {
+func (s *Server) handle(ctx context.Context, c *call, in *ExecuteRequest) *ExecuteReply {
 	c.wf = in.Workflow.Metadata
 	if in.Template == nil {
 		return &ExecuteReply{} // nothing we could run
@@ -160,6 +217,7 @@ func (s *Server) handle(c *call, in *ExecuteRequest) *ExecuteReply {
 	if err := json.Unmarshal(body, &pa); err != nil {
 		return failed(fmt.Errorf("template.plugin.%s: %v", PluginName, err))
 	}
+	c.typ = typeLabel(pa.Args["type"])
 	req, unknown, err := DecodeArgs(pa.Args)
 	if err != nil {
 		return failed(err)
@@ -173,13 +231,20 @@ func (s *Server) handle(c *call, in *ExecuteRequest) *ExecuteReply {
 		return failed(err)
 	}
 	req.Namespace, req.WorkflowName, req.WorkflowUID = c.wf.Namespace, c.wf.Name, c.wf.UID
-	res, err, done := s.runs.Do(callKey(c.wf.UID, pa.Args), req, s.cfg.Wait)
+	key := callKey(c.wf.UID, pa.Args)
+	res, err, done := s.runs.Do(ctx, key, req, s.cfg.Wait)
 	switch {
 	case !done:
 		return s.running("driver still running")
 	case driver.IsTransient(err):
+		if tried, over := s.retries.exceeded(key, s.now()); over {
+			return failed(fmt.Errorf("gave up after retrying for %s (--transient-budget %s): %v",
+				roundDuration(tried), s.cfg.TransientBudget, err))
+		}
 		return s.requeue(fmt.Sprintf("retrying: %v", err), s.cfg.TransientRequeue)
-	case err != nil:
+	}
+	s.retries.forget(key)
+	if err != nil {
 		return failed(err)
 	}
 	return succeeded(res, req.Type, in.Template.Outputs.Parameters)
@@ -207,11 +272,11 @@ func (s *Server) running(msg string) *ExecuteReply { return s.requeue(msg, s.cfg
 
 func (s *Server) requeue(msg string, after time.Duration) *ExecuteReply {
 	d := Duration(after)
-	return &ExecuteReply{Node: &NodeResult{Phase: PhaseRunning, Message: msg}, Requeue: &d}
+	return &ExecuteReply{Node: &NodeResult{Phase: PhaseRunning, Message: clip(msg)}, Requeue: &d}
 }
 
 func failed(err error) *ExecuteReply {
-	return &ExecuteReply{Node: &NodeResult{Phase: PhaseFailed, Message: err.Error()}}
+	return &ExecuteReply{Node: &NodeResult{Phase: PhaseFailed, Message: clip(err.Error())}}
 }
 
 // succeeded renders the driver's result as the declared output parameters,
@@ -228,7 +293,7 @@ func succeeded(res *driver.Result, t driver.Type, declared []DeclaredParameter) 
 			params = append(params, Parameter{Name: p.Name, Value: v})
 		}
 	}
-	node := &NodeResult{Phase: PhaseSucceeded, Message: res.Message}
+	node := &NodeResult{Phase: PhaseSucceeded, Message: clip(res.Message)}
 	if len(params) > 0 {
 		node.Outputs = &Outputs{Parameters: params}
 	}
@@ -248,18 +313,35 @@ func callKey(workflowUID string, args map[string]json.RawMessage) string {
 }
 
 func (s *Server) finish(c *call, reply *ExecuteReply) {
-	phase, msg, typ, task := "declined", "", "", ""
+	phase, msg, task := "declined", "", ""
 	if reply.Node != nil {
 		phase, msg = reply.Node.Phase, reply.Node.Message
 	}
 	if c.req != nil {
-		typ, task = string(c.req.Type), c.req.TaskName
+		task = c.req.TaskName
 	}
 	elapsed := time.Since(c.started)
-	s.metrics.observe(typ, phase, elapsed.Seconds())
+	s.metrics.observe(c.typ, phase, elapsed.Seconds())
 	if phase == "declined" && !glog.V(2) {
 		return
 	}
 	glog.Infof("call namespace=%s workflow=%s uid=%s template=%s task=%s type=%s phase=%s duration=%s decision=%q",
-		c.wf.Namespace, c.wf.Name, c.wf.UID, c.template, task, typ, phase, elapsed.Round(time.Microsecond), msg)
+		short(c.wf.Namespace), short(c.wf.Name), short(c.wf.UID), short(c.template), short(task), c.typ, phase,
+		elapsed.Round(time.Microsecond), msg)
+}
+
+// typeLabel is the driver type for metrics, or unknownType.
+func typeLabel(raw json.RawMessage) string {
+	var t string
+	if json.Unmarshal(raw, &t) == nil && driver.Type(t).Valid() {
+		return t
+	}
+	return unknownType
+}
+
+func roundDuration(d time.Duration) time.Duration {
+	if d >= time.Second {
+		return d.Round(time.Second)
+	}
+	return d.Round(time.Millisecond)
 }

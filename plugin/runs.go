@@ -27,6 +27,10 @@ type RunsConfig struct {
 	// answer Argo's repeats of the same call, not so long that a deliberate
 	// retry of the node can never succeed.
 	FailedMaxAge time.Duration
+	// MaxBytes bounds the size of the remembered outcomes (their pod spec
+	// patches and messages): a count alone lets a few huge calls hold
+	// hundreds of MiB. The oldest finished outcomes go first.
+	MaxBytes int64
 }
 
 // DefaultRunsConfig holds the defaults documented in the README.
@@ -35,6 +39,7 @@ var DefaultRunsConfig = RunsConfig{
 	MaxEntries:   2048,
 	MaxAge:       time.Hour,
 	FailedMaxAge: time.Minute,
+	MaxBytes:     64 << 20,
 }
 
 // Runs runs each distinct call once and remembers its outcome: concurrent
@@ -50,6 +55,7 @@ type Runs struct {
 	mu      sync.Mutex
 	entries map[string]*run
 	order   *list.List // of *run, oldest first
+	bytes   int64      // sum of the finished entries' sizes
 }
 
 type run struct {
@@ -59,6 +65,21 @@ type run struct {
 	err      error
 	expires  time.Time // zero while running
 	position *list.Element
+	size     int64 // approximate bytes held, once finished
+}
+
+// entryOverhead approximates what an entry costs besides its strings.
+const entryOverhead = 512
+
+func outcomeSize(key string, res *driver.Result, err error) int64 {
+	n := int64(entryOverhead + len(key))
+	if res != nil {
+		n += int64(len(res.PodSpecPatch) + len(res.Message))
+	}
+	if err != nil {
+		n += int64(len(err.Error()))
+	}
+	return n
 }
 
 // NewRuns returns a store that runs calls on drv.
@@ -73,6 +94,13 @@ func NewRuns(drv driver.Driver, cfg RunsConfig, m *Metrics) *Runs {
 // Close cancels the runs still in flight.
 func (s *Runs) Close() { s.cancel() }
 
+// Bytes is the approximate size of the remembered outcomes.
+func (s *Runs) Bytes() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.bytes
+}
+
 // Len is the number of remembered calls, running or finished.
 func (s *Runs) Len() int {
 	s.mu.Lock()
@@ -81,9 +109,11 @@ func (s *Runs) Len() int {
 }
 
 // Do returns the outcome of the call identified by key, starting the driver
-// on req if no run for key is remembered. It waits at most wait; done is
-// false when the run is still going (the caller answers Running + requeue).
-func (s *Runs) Do(key string, req *driver.Request, wait time.Duration) (res *driver.Result, err error, done bool) {
+// on req if no run for key is remembered. It waits at most wait, and no
+// longer than ctx (the HTTP request) lasts; done is false when the run is
+// still going (the caller answers Running + requeue). The run itself goes
+// on either way.
+func (s *Runs) Do(ctx context.Context, key string, req *driver.Request, wait time.Duration) (res *driver.Result, err error, done bool) {
 	r := s.lookupOrStart(key, req)
 	timer := time.NewTimer(wait)
 	defer timer.Stop()
@@ -91,6 +121,8 @@ func (s *Runs) Do(key string, req *driver.Request, wait time.Duration) (res *dri
 	case <-r.done:
 		return r.result, r.err, true
 	case <-timer.C:
+		return nil, nil, false
+	case <-ctx.Done():
 		return nil, nil, false
 	}
 }
@@ -132,7 +164,24 @@ func (s *Runs) execute(r *run, req *driver.Request) {
 	default:
 		r.expires = s.now().Add(s.cfg.MaxAge)
 	}
+	if r.position != nil {
+		r.size = outcomeSize(r.key, res, err)
+		s.bytes += r.size
+		s.shrink()
+	}
 	close(r.done)
+}
+
+// shrink drops the oldest finished outcomes until the total fits MaxBytes.
+// Callers waiting on a dropped run still get its outcome (they hold it).
+func (s *Runs) shrink() {
+	for e := s.order.Front(); e != nil && s.cfg.MaxBytes > 0 && s.bytes > s.cfg.MaxBytes; {
+		next := e.Next()
+		if r := e.Value.(*run); !r.expires.IsZero() {
+			s.remove(r)
+		}
+		e = next
+	}
 }
 
 // safeRun turns a driver panic into a node failure: one bad template must
@@ -174,5 +223,6 @@ func (s *Runs) remove(r *run) {
 	if r.position != nil {
 		s.order.Remove(r.position)
 		r.position = nil
+		s.bytes -= r.size
 	}
 }

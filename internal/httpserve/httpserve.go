@@ -30,7 +30,9 @@ func Run(ctx context.Context, h http.Handler, addr, what string, grace time.Dura
 // Serve is Run on a listener the caller opened (e.g. wrapped in TLS by
 // tls.NewListener). It closes ln.
 func Serve(ctx context.Context, ln net.Listener, h http.Handler, what string, grace time.Duration, ready chan<- string, drain func()) error {
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	// Idle keep-alive connections are closed after a while, so slow or
+	// abandoned clients cannot pile them up; handlers bound their own bodies.
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	glog.Infof("serving %s on %s", what, ln.Addr())
