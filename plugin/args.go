@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
 
@@ -280,6 +282,9 @@ func validate(req *driver.Request) error {
 	case req.Component == nil:
 		return bad("component", "must not be empty")
 	}
+	if err := checkPaths(req); err != nil {
+		return err
+	}
 	if req.Type == driver.RootDAG {
 		switch {
 		case req.RuntimeConfig == nil:
@@ -306,6 +311,24 @@ func validate(req *driver.Request) error {
 		return bad("container", "must be empty for DAG")
 	case req.Type == driver.Container && req.Container == nil:
 		return bad("container", "must not be empty for CONTAINER")
+	}
+	return nil
+}
+
+// checkPaths rejects names that become storage path components and could
+// escape the pipeline root.
+func checkPaths(req *driver.Request) error {
+	for _, a := range [][2]string{{"pipeline_name", req.PipelineName}, {"run_id", req.RunID}, {"task_name", req.TaskName}} {
+		if err := driver.CheckPathComponent(a[1]); err != nil {
+			return &ArgError{Arg: a[0], Err: err}
+		}
+	}
+	outs := req.Component.GetOutputDefinitions()
+	names := append(slices.Sorted(maps.Keys(outs.GetArtifacts())), slices.Sorted(maps.Keys(outs.GetParameters()))...)
+	for _, name := range names {
+		if err := driver.CheckPathComponent(name); err != nil {
+			return &ArgError{Arg: "component", Err: fmt.Errorf("output %q: %v", name, err)}
+		}
 	}
 	return nil
 }

@@ -81,3 +81,36 @@ func TestReadSmallFileIsBounded(t *testing.T) {
 		t.Fatalf("reading /dev/zero: got %v, want a size error", err)
 	}
 }
+
+// TestPathEscapingNamesRefused (issue 12, defect 6): names that become
+// pipeline-root path components may not climb out of it.
+func TestPathEscapingNamesRefused(t *testing.T) {
+	for _, tc := range []struct{ arg, value string }{
+		{"pipeline_name", "../../../../evil"},
+		{"pipeline_name", ".."},
+		{"pipeline_name", "a/./b"},
+		{"run_id", "../other-run"},
+		{"task_name", "x/../../y"},
+		{"task_name", `..\..\y`},
+		{"pipeline_name", "line\nbreak"},
+		{"component", `{"executorLabel":"e","outputDefinitions":{"artifacts":{"../../m":{"artifactType":{"schemaTitle":"system.Model"}}}}}`},
+	} {
+		d := &countingDriver{}
+		s := newTestServer(t, d)
+		_, reply, raw := post(t, s, testToken, driverPluginBody(with(validArgs(), tc.arg, tc.value)))
+		if reply.Node == nil || reply.Node.Phase != PhaseFailed || !strings.HasPrefix(reply.Node.Message, `argument "`+tc.arg+`": `) ||
+			!strings.Contains(reply.Node.Message, "pipeline root") {
+			t.Errorf("%s=%q: want Failed naming the argument and the pipeline root, got %s", tc.arg, tc.value, raw)
+		}
+		if d.calls.Load() != 0 {
+			t.Errorf("%s=%q: the driver ran", tc.arg, tc.value)
+		}
+	}
+	// Ordinary names with dots and slashes pass.
+	for _, v := range []string{"my.pipeline", "team/pipeline-v1.2", "..hidden"} {
+		s := newTestServer(t, &countingDriver{})
+		if _, reply, raw := post(t, s, testToken, driverPluginBody(with(validArgs(), "pipeline_name", v))); reply.Node.Phase != PhaseSucceeded {
+			t.Errorf("pipeline_name %q refused: %s", v, raw)
+		}
+	}
+}

@@ -21,6 +21,11 @@ func validate(req *driver.Request) error {
 	need(req.RunID != "", "run_id: empty")
 	need(req.Component != nil, "component: missing")
 	need(req.Options.MLMDAddress != "" && req.Options.MLMDPort != "", "mlmd_server_address/port: empty")
+	for _, a := range [][2]string{{"pipeline_name", req.PipelineName}, {"run_id", req.RunID}, {"task_name", req.TaskName}} {
+		if err := driver.CheckPathComponent(a[1]); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", a[0], err))
+		}
+	}
 	switch req.Type {
 	case driver.RootDAG:
 		need(req.Namespace != "", "namespace: empty")
