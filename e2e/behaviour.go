@@ -39,12 +39,9 @@ type Behaviour struct {
 	// iterations with equal inputs, reused components) would hit each
 	// other's entries or not depending on timing, and checks must not.
 	Cache bool
-	// Hold, when not nil, keeps executor pods pending until it is closed
-	// (to look at a running workflow).
+	// Hold, when not nil, keeps executor pods' launchers waiting until it
+	// is closed (to look at a running workflow).
 	Hold chan struct{}
-	// WrongPluginToken starts the sidecar with a token other than the one
-	// Argo's agent sends.
-	WrongPluginToken bool
 }
 
 type behaviours struct {

@@ -1,21 +1,23 @@
 // Package e2e runs KFP-compiled workflows, converted by `kfp-driver-plugin
-// convert`, through real components: etcd, kube-apiserver and Argo's
-// workflow-controller (internal/testenv), our plugin ConfigMap and RBAC,
-// the MLMD-compatible and ml-pipeline test servers, and the real argo CLI.
+// convert`, through real components on real pods: etcd, kube-apiserver,
+// kube-controller-manager, kube-scheduler and a kubelet with containerd and
+// runc (internal/testenv, internal/realnode), Argo's workflow-controller,
+// the real argo CLI, and our plugin installed from manifests/: the
+// standalone overlay in the KFP namespace, the profile controller's
+// children in every other (profile) namespace.
 //
-// There is no kubelet, so the harness plays the pods:
-//   - agent pods: bound to a stand-in node, each gets a private mount
-//     namespace (unshare, tmpfs on /run, the pod's /etc/hosts) where
-//     `argoexec agent init` writes the plugin token, our real `serve`
-//     binary runs with the sidecar's args and env, and `argoexec agent
-//     main` runs with the pod's env; a kubelet stand-in serves their logs
-//     to the apiserver, so `argo logs` works;
-//   - executor pods: the launcher stand-in (driver/drivertest) publishes
-//     the task's outputs into MLMD from the executor input the driver put
-//     in the pod spec patch, then the pod is reported finished (a
-//     completed WorkflowTaskResult, as Argo's wait container writes, and
-//     pods/status).
+// The agent pod is the one Argo's controller creates, with our sidecar
+// image (the `make image` tarball, imported into containerd) from the
+// plugin ConfigMap exactly as installed. Every pod runs as the account an
+// install gives it; no pod has admin credentials.
 //
-// Every process runs in its own process group; Stack.Stop kills them all
-// and checks that none is left.
+// Executor pods run for real. The launcher image the compiled workflows
+// name runs our launcher stand-in (package e2e/standin): it runs the user
+// command where the busybox userland can (container components) and
+// publishes what it produced to MLMD as KFP's launcher does; for
+// Python-function components (no KFP SDK here) it publishes the outputs the
+// case's Behaviour gives. The MLMD-compatible and ml-pipeline test servers
+// and the harness (behaviours, an artifact store) listen on the node
+// bridge's host address behind Services in the KFP namespace, which the
+// node's DNS resolves.
 package e2e

@@ -16,7 +16,7 @@ import (
 // the run of wf, root first, then DAG by DAG. Nil when the root DAG driver
 // never ran.
 func (s *Stack) Executions(ctx context.Context, wf *wfv1.Workflow) ([]*mlmd.Execution, error) {
-	c := s.executors.mlmd
+	c := s.mlmd
 	root, err := c.ExecutionByName(ctx, mlmd.DAGExecutionType, mlmd.RootExecutionName(string(wf.UID)))
 	if err != nil || root == nil {
 		return nil, err
@@ -86,7 +86,7 @@ func ByTask(execs []*mlmd.Execution, task string) []*mlmd.Execution {
 // InputURIs lists the URIs of the artifacts linked to an execution by
 // INPUT events, sorted.
 func (s *Stack) InputURIs(ctx context.Context, execID int64) ([]string, error) {
-	linked, err := s.executors.mlmd.Artifacts(ctx, execID)
+	linked, err := s.mlmd.Artifacts(ctx, execID)
 	if err != nil {
 		return nil, err
 	}

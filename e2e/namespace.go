@@ -2,112 +2,150 @@ package e2e
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
-	authv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/discovery/cached/memory"
+	"k8s.io/client-go/restmapper"
 
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/pluginconfig"
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/profile"
 )
 
-// Names in every workflow namespace.
+// Accounts workflows run as: KFP standalone's in the KFP namespace, a
+// Kubeflow profile's elsewhere (KFP's API server sets it on every run it
+// creates in a profile namespace).
 const (
-	// WorkflowSA is the account KFP's compiled workflows run as.
-	WorkflowSA = "pipeline-runner"
-	// PipelineRootPrefix is the kfp-launcher ConfigMap's defaultPipelineRoot
-	// base; each namespace gets its own root under it, which shows up in
-	// every output artifact URI the driver provisions.
-	PipelineRootPrefix = "minio://e2e-artifacts"
-	tokenSuffix        = ".service-account-token"
-	saNameAnnotation   = "kubernetes.io/service-account.name"
-	// tokenLifetime outlives any test run; the apiserver caps nothing here.
-	tokenLifetime = 24 * 60 * 60
+	StandaloneSA = "pipeline-runner"
+	ProfileSA    = profile.DefaultWorkflowSA
 )
+
+// WorkflowSA is the account workflows in ns run as.
+func WorkflowSA(ns string) string {
+	if ns == kfpNamespace {
+		return StandaloneSA
+	}
+	return ProfileSA
+}
 
 // PipelineRoot is the pipeline root the namespace's kfp-launcher ConfigMap
-// sets.
-func PipelineRoot(ns string) string { return PipelineRootPrefix + "/" + ns }
+// sets (the profile controller's default; the standalone stand-in's for the
+// KFP namespace).
+func PipelineRoot(ns string) string {
+	if ns == kfpNamespace {
+		return "minio://mlpipeline/v2/artifacts"
+	}
+	return "minio://mlpipeline/private-artifacts/" + ns + "/v2/artifacts"
+}
 
-// PrepareNamespace creates ns with what our manifests (and the multi-user
-// profile controller) give a workflow namespace: the plugin's
-// ServiceAccount and token Secret (Argo looks them up in the workflow's
-// namespace), a RoleBinding to the plugin's ClusterRole, the workflow's
-// account and token Secret, and a kfp-launcher ConfigMap. No token
-// controller runs, so the harness fills the plugin's token Secret itself
-// with a TokenRequest token: the played sidecar then talks to the
-// apiserver as the plugin's account, under our real RBAC.
+// PrepareNamespace makes ns a Kubeflow profile namespace with KFP enabled,
+// set up only by what an install provides: the account Kubeflow's profile
+// controller creates (default-editor, bound to the kubeflow-edit stand-in),
+// then every child our profile controller's hook emits for it, applied as
+// metacontroller applies them. The KFP namespace itself is set up by
+// installKFP (the standalone overlay).
 func (s *Stack) PrepareNamespace(ctx context.Context, ns string) error {
+	if ns == kfpNamespace {
+		return nil
+	}
 	c := s.Cluster.Client
-	if err := s.Cluster.EnsureNamespace(ctx, ns); err != nil {
+	created, err := c.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{
+		Name: ns, Labels: map[string]string{profile.EnabledLabel: "true"}}}, metav1.CreateOptions{})
+	if apierrors.IsAlreadyExists(err) {
+		return nil
+	}
+	if err != nil {
 		return err
 	}
-	plugin := pluginconfig.ServiceAccountName
-	objs := []func() error{
-		func() error { return createSA(ctx, c, ns, WorkflowSA) },
-		func() error { return createTokenSecret(ctx, c, ns, WorkflowSA, "") },
-		func() error { return createSA(ctx, c, ns, plugin) },
-		func() error { return s.pluginToken(ctx, ns) },
-		func() error { return createRoleBinding(ctx, c, ns) },
-		func() error { return createLauncherConfig(ctx, c, ns) },
+	if err := createProfileAccount(ctx, s, ns); err != nil {
+		return fmt.Errorf("namespace %s: %w", ns, err)
 	}
-	for _, create := range objs {
-		if err := create(); err != nil && !apierrors.IsAlreadyExists(err) {
+	children, err := profile.Desired(ns, s.profileSettings, pluginconfig.PodMetadata{}, nil)
+	if err != nil {
+		return err
+	}
+	for _, child := range children {
+		if err := s.applyChild(ctx, created, child); err != nil {
 			return fmt.Errorf("namespace %s: %w", ns, err)
 		}
 	}
-	return nil
+	return s.waitTokens(ctx, ns, pluginconfig.ServiceAccountName, ProfileSA)
 }
 
-func createSA(ctx context.Context, c kubernetes.Interface, ns, name string) error {
-	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
-		Secrets: []corev1.ObjectReference{{Name: name + tokenSuffix}}}
-	_, err := c.CoreV1().ServiceAccounts(ns).Create(ctx, sa, metav1.CreateOptions{})
-	return err
-}
-
-func createTokenSecret(ctx context.Context, c kubernetes.Interface, ns, account, token string) error {
-	sec := &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Name: account + tokenSuffix, Namespace: ns,
-			Annotations: map[string]string{saNameAnnotation: account}},
-		Type: corev1.SecretTypeServiceAccountToken,
+func createProfileAccount(ctx context.Context, s *Stack, ns string) error {
+	c := s.Cluster.Client
+	if _, err := c.CoreV1().ServiceAccounts(ns).Create(ctx, &corev1.ServiceAccount{
+		ObjectMeta: metav1.ObjectMeta{Name: ProfileSA}}, metav1.CreateOptions{}); err != nil {
+		return err
 	}
-	if token != "" {
-		sec.Data = map[string][]byte{"token": []byte(token), "namespace": []byte(ns)}
-	}
-	_, err := c.CoreV1().Secrets(ns).Create(ctx, sec, metav1.CreateOptions{})
-	return err
-}
-
-// pluginToken plays the token controller for the plugin's account.
-func (s *Stack) pluginToken(ctx context.Context, ns string) error {
-	account := pluginconfig.ServiceAccountName
-	exp := int64(tokenLifetime)
-	tr, err := s.Cluster.Client.CoreV1().ServiceAccounts(ns).CreateToken(ctx, account,
-		&authv1.TokenRequest{Spec: authv1.TokenRequestSpec{ExpirationSeconds: &exp}}, metav1.CreateOptions{})
-	if err != nil {
-		return fmt.Errorf("token for %s: %w", account, err)
-	}
-	return createTokenSecret(ctx, s.Cluster.Client, ns, account, tr.Status.Token)
-}
-
-func createRoleBinding(ctx context.Context, c kubernetes.Interface, ns string) error {
-	name := pluginconfig.ServiceAccountName
 	rb := &rbacv1.RoleBinding{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
-		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: name},
-		Subjects:   []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Name: name, Namespace: ns}},
+		ObjectMeta: metav1.ObjectMeta{Name: "namespaceAdmin", Namespace: ns},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "kubeflow-edit"},
+		Subjects:   []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Name: ProfileSA, Namespace: ns}},
 	}
 	_, err := c.RbacV1().RoleBindings(ns).Create(ctx, rb, metav1.CreateOptions{})
 	return err
 }
 
-func createLauncherConfig(ctx context.Context, c kubernetes.Interface, ns string) error {
-	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "kfp-launcher", Namespace: ns},
-		Data: map[string]string{"defaultPipelineRoot": PipelineRoot(ns)}}
-	_, err := c.CoreV1().ConfigMaps(ns).Create(ctx, cm, metav1.CreateOptions{})
-	return err
+// applyChild does what metacontroller does with a desired attachment:
+// owned by the namespace, server-side applied with strict validation.
+func (s *Stack) applyChild(ctx context.Context, parent *corev1.Namespace, child profile.Object) error {
+	u := (&unstructured.Unstructured{Object: child}).DeepCopy()
+	yes := true
+	u.SetOwnerReferences([]metav1.OwnerReference{{APIVersion: "v1", Kind: "Namespace", Name: parent.Name,
+		UID: parent.UID, Controller: &yes, BlockOwnerDeletion: &yes}})
+	gv, err := schema.ParseGroupVersion(u.GetAPIVersion())
+	if err != nil {
+		return err
+	}
+	m, err := s.mapper.RESTMapping(gv.WithKind(u.GetKind()).GroupKind(), gv.Version)
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", u.GetAPIVersion(), u.GetKind(), err)
+	}
+	body, err := u.MarshalJSON()
+	if err != nil {
+		return err
+	}
+	force := true
+	_, err = s.Cluster.Dynamic.Resource(m.Resource).Namespace(u.GetNamespace()).Patch(ctx, u.GetName(),
+		types.ApplyPatchType, body, metav1.PatchOptions{FieldManager: "metacontroller", Force: &force, FieldValidation: "Strict"})
+	if err != nil {
+		return fmt.Errorf("apply %s %s: %w", u.GetKind(), u.GetName(), err)
+	}
+	return nil
+}
+
+// waitTokens waits until the token controller has filled the token
+// Secrets Argo mounts into the agent pod.
+func (s *Stack) waitTokens(ctx context.Context, ns string, accounts ...string) error {
+	for _, a := range accounts {
+		name := a + profile.TokenSuffix
+		err := poll(ctx, "token Secret "+ns+"/"+name, func() (bool, error) {
+			sec, err := s.Cluster.Client.CoreV1().Secrets(ns).Get(ctx, name, metav1.GetOptions{})
+			if err != nil {
+				return false, err
+			}
+			return len(sec.Data["token"]) > 0, nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Stack) newMapper() error {
+	dc := s.Cluster.Client.Discovery()
+	if dc == nil {
+		return errors.New("no discovery client")
+	}
+	s.mapper = restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc))
+	return nil
 }

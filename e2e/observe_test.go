@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -40,45 +41,64 @@ func testDriverErrorInArgoGet(t *testing.T, s *Stack) {
 	}
 }
 
-// testWrongToken: a sidecar whose token is not the one Argo's agent
-// sends refuses every call (403), so the node fails with Argo's message
-// and the driver never runs: no MLMD execution for the run, and the
-// plugin log shows the refusal and no call.
-func testWrongToken(t *testing.T, s *Stack) {
+// testSidecarInAgentPod looks at the sidecar in a real agent pod while its
+// workflow runs (executor held): from the sidecar container's own process
+// (read through /proc on the node) it runs as uid and gid 8737 with no
+// capabilities, no privilege escalation and a seccomp filter, on a
+// read-only root filesystem, and sees Argo's token file; the driver steps
+// that already succeeded are the proof it read that token. Then a call with
+// a wrong token, made from inside the pod (the agent's main container,
+// whose image has a shell), is refused with 403 and writes nothing.
+func testSidecarInAgentPod(t *testing.T, s *Stack) {
 	ctx, cancel := context.WithTimeout(context.Background(), caseTimeout)
 	defer cancel()
-	ns := "wrong-token"
-	s.SetBehaviour(ns, Behaviour{WrongPluginToken: true})
-	wf, err := s.Run(ctx, ns, "hello_world.yaml", nil)
+	ns, hold := "sidecar-in-agent-pod", make(chan struct{})
+	s.SetBehaviour(ns, Behaviour{Hold: hold})
+	defer close(hold)
+	wf := submit(ctx, t, s, ns, "hello_world.yaml")
+	if err := s.WaitNode(ctx, ns, wf.Name, "echo-driver", wfv1.NodeSucceeded); err != nil {
+		t.Fatal(err)
+	}
+	proc, err := s.SidecarProcess(ctx, ns, AgentPodName(wf.Name))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if wf.Status.Phase == wfv1.WorkflowSucceeded {
-		t.Fatal("workflow succeeded with a wrong plugin token")
+	t.Logf("sidecar process: %+v", proc)
+	if proc.UID != pluginconfig.ArgoTokenUID || proc.GID == 0 || proc.CapEff != 0 || !proc.NoNewPrivs || proc.Seccomp != 2 ||
+		!proc.ReadOnlyRoot || !proc.TokenReadable {
+		t.Errorf("sidecar process %+v: want uid 8737, a non-root group, no capabilities, no_new_privs, seccomp filter, read-only root, token readable", proc)
 	}
-	root := nodeNamed(wf, "root-driver")
-	if root == nil || root.Phase == wfv1.NodeSucceeded || !strings.Contains(root.Message, "403") {
-		t.Errorf("root-driver node: %+v, want failed with a 403 message", root)
-	}
-	execs, err := s.Executions(ctx, wf)
+	before, err := s.Executions(ctx, wf)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(execs) != 0 {
-		t.Errorf("the driver ran: %d MLMD executions for the run", len(execs))
+	out, err := s.ExecInPod(ctx, ns, AgentPodName(wf.Name), "main", "wget", "-q", "-O-",
+		"--header", "Authorization: Bearer not-the-token", "--header", "Content-Type: application/json",
+		"--post-data", `{"workflow":{"metadata":{"name":"`+wf.Name+`","namespace":"`+ns+`","uid":"`+string(wf.UID)+`"}},`+
+			`"template":{"name":"x","plugin":{"driver-plugin":{"args":{"type":"ROOT_DAG","pipeline_name":"p","run_id":"`+string(wf.UID)+`","component":"{}","runtime_config":"{}"}}}}}`,
+		"http://127.0.0.1:"+strconv.Itoa(pluginconfig.Port)+"/api/v1/template.execute")
+	if err == nil || !strings.Contains(out, "403") {
+		t.Errorf("wrong-token call from inside the pod: err %v, output %q; want 403", err, out)
 	}
-	log, err := s.AgentLog(ns, wf.Name, pluginconfig.ContainerName)
+	after, err := s.Executions(ctx, wf)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(log, "missing or wrong bearer token") || strings.Contains(log, "call namespace=") {
-		t.Errorf("plugin log should show refusals and no call:\n%s", log)
+	if len(after) != len(before) {
+		t.Errorf("a refused call wrote to MLMD: %d executions before, %d after", len(before), len(after))
+	}
+	log, err := s.ArgoCLI(ctx, "logs", wf.Name, AgentPodName(wf.Name), "-c", pluginconfig.ContainerName, "-n", ns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(log, "missing or wrong bearer token") {
+		t.Errorf("plugin log should show the refusal:\n%s", log)
 	}
 }
 
 // testArgoLogs: while a workflow runs (its executor pod held), the real
 // `argo logs <wf> <agent pod> -c driver-plugin` shows the plugin's call
-// lines, read through the apiserver from the kubelet stand-in, and
+// lines, read through the apiserver from the real kubelet, and
 // `argo get` shows the driver's decision on the node.
 func testArgoLogs(t *testing.T, s *Stack) {
 	ctx, cancel := context.WithTimeout(context.Background(), caseTimeout)

@@ -63,7 +63,7 @@ func (s *Stack) launched(ctx context.Context, n wfv1.NodeStatus, patch string) (
 	if err != nil {
 		return nil, fmt.Errorf("node %s: %w", n.Name, err)
 	}
-	exec, err := s.executors.mlmd.ExecutionByID(ctx, launch.ExecutionID)
+	exec, err := s.mlmd.ExecutionByID(ctx, launch.ExecutionID)
 	if err != nil {
 		return nil, fmt.Errorf("node %s: execution %d: %w", n.Name, launch.ExecutionID, err)
 	}
@@ -173,3 +173,10 @@ func Output(n *wfv1.NodeStatus, name string) string {
 func (r *Result) String() string {
 	return fmt.Sprintf("%s %s: ran %s", r.Workflow.Name, r.Workflow.Status.Phase, strings.Join(r.Tasks(), ", "))
 }
+
+// Argo's pod labels, annotations and container names.
+const (
+	labelWorkflow    = "workflows.argoproj.io/workflow"
+	annotationNodeID = "workflows.argoproj.io/node-id"
+	agentMain        = "main"
+)

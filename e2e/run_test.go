@@ -35,7 +35,7 @@ func TestEndToEnd(t *testing.T) {
 			parallel(t, "corpus/"+c.name(), func(t *testing.T) { runCase(t, s, NamespaceFor(c.name()), c) })
 		}
 		parallel(t, "observe/driver-error-in-argo-get", func(t *testing.T) { testDriverErrorInArgoGet(t, s) })
-		parallel(t, "observe/wrong-token-never-reaches-driver", func(t *testing.T) { testWrongToken(t, s) })
+		parallel(t, "observe/sidecar-in-agent-pod", func(t *testing.T) { testSidecarInAgentPod(t, s) })
 		parallel(t, "observe/argo-logs-shows-plugin-lines", func(t *testing.T) { testArgoLogs(t, s) })
 		parallel(t, "derived/parallelfor_over_artifacts", func(t *testing.T) { testArtifactLoop(t, s) })
 		parallel(t, "cache/parameter_cache", func(t *testing.T) { testCacheHit(t, s, "parameter_cache.yaml", "core-comp", "crust-comp") })
@@ -72,7 +72,7 @@ func runCase(t *testing.T, s *Stack, ns string, c tcase) *Result {
 	}
 	if wf.Status.Phase != want {
 		out, _ := s.ArgoCLI(ctx, "get", wf.Name, "-n", ns)
-		t.Fatalf("workflow %s: %s (%s), want %s\n%s\nstand-in errors: %v", wf.Name, wf.Status.Phase, wf.Status.Message, want, out, s.StandInErrors())
+		t.Fatalf("workflow %s: %s (%s), want %s\n%s", wf.Name, wf.Status.Phase, wf.Status.Message, want, out)
 	}
 	r, err := s.Result(ctx, wf)
 	if err != nil {

@@ -10,17 +10,21 @@ import (
 	"time"
 
 	wfclient "github.com/argoproj/argo-workflows/v3/pkg/client/clientset/versioned"
+	"k8s.io/client-go/restmapper"
 
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/internal/realnode"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/internal/testenv"
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/mlmd"
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/profile"
 )
 
-// ArgoNamespace is where the controller runs and the plugin is registered.
-const ArgoNamespace = "argo"
+// ArgoNamespace is where KFP installs Argo's controller, and so where the
+// plugin is registered (the standalone overlay's ConfigMap).
+const ArgoNamespace = kfpNamespace
 
 // Options configures Start.
 type Options struct {
-	// ToolsDir holds etcd, kube-apiserver, kubectl and Argo; "" means
-	// testenv.Tools().
+	// ToolsDir holds etcd, Kubernetes and Argo; "" means testenv.Tools().
 	ToolsDir string
 	// PluginBin is a built kfp-driver-plugin; "" builds one.
 	PluginBin string
@@ -29,33 +33,37 @@ type Options struct {
 	Dir string
 	// Out receives phase timings and progress; nil is silent.
 	Out io.Writer
-	// PatchRate is the agent's ARGO_AGENT_PATCH_RATE (default 1s).
-	PatchRate time.Duration
+	// ArgoEnv overrides the controller's environment; nil means
+	// FastArgoEnv.
+	ArgoEnv map[string]string
 }
 
-// Stack is the whole end-to-end setup: a real control plane, the real
-// Argo controller with our plugin registered, the KFP test servers, and
-// the players that stand in for the kubelet (agent pods run on the host,
-// executor pods finished by the launcher stand-in).
+// FastArgoEnv are the controller settings the suite runs with (Argo's
+// defaults are 10 s each: a plugin result shows 10-20 s after the call).
+var FastArgoEnv = map[string]string{"DEFAULT_REQUEUE_TIME": "1s", "ARGO_AGENT_PATCH_RATE": "1s"}
+
+// Stack is the whole end-to-end setup: a real control plane and node
+// (kubelet, containerd, runc), the real Argo controller, our plugin
+// installed from the manifests, and the KFP test servers on the node's
+// bridge.
 type Stack struct {
 	Cluster   *testenv.Cluster
+	Node      *realnode.Node
 	Argo      *testenv.ArgoController
 	Workflows wfclient.Interface
 	Timings   *Timings
 	PluginBin string
-	// PluginConfigMap is the rendered plugin ConfigMap file (what
-	// `convert --plugin-configmap` reads).
-	PluginConfigMap string
-	Dir             string
+	Dir       string
 
-	opts      Options
-	removeDir bool
-	svc       *services
-	kubelet   *kubelet
-	agents    *agentPlayer
-	executors *executorPlayer
-	behaviour behaviours
-	stopCtx   context.CancelFunc
+	opts            Options
+	removeDir       bool
+	svc             *services
+	harness         *harness
+	mlmdPool        *mlmd.Pool
+	mlmd            *mlmd.Client
+	mapper          *restmapper.DeferredDiscoveryRESTMapper
+	profileSettings profile.Settings
+	behaviour       behaviours
 }
 
 // Start brings everything up; ctx bounds the start only. On error what was
@@ -78,10 +86,11 @@ func (s *Stack) start(ctx context.Context) error {
 	}{
 		{"build kfp-driver-plugin", s.buildPlugin},
 		{"etcd + kube-apiserver + CRDs", s.startCluster},
-		{"MLMD + ml-pipeline servers, kubelet stand-in", s.startServices},
-		{"plugin ConfigMap + RBAC (real configmap cmd)", s.registerPlugin},
+		{"node: containerd, kubelet, controller-manager, scheduler", s.startNode},
+		{"images: sidecar (imported), argoexec, launcher stand-in", s.loadImages},
+		{"MLMD + ml-pipeline + harness servers", s.startServices},
+		{"KFP namespace: manifests/overlays/standalone + KFP stand-in", s.installKFP},
 		{"workflow-controller", s.startArgo},
-		{"agent + executor pod players", s.startPlayers},
 	}
 	for _, st := range steps {
 		if err := s.Timings.Time(st.name, func() error { return st.run(ctx) }); err != nil {
@@ -100,39 +109,49 @@ func (s *Stack) makeDir() error {
 		}
 		s.Dir, s.removeDir = dir, true
 	}
-	return os.MkdirAll(filepath.Join(s.Dir, "pods"), 0o755)
+	return os.MkdirAll(s.Dir, 0o755)
 }
 
 func (s *Stack) startCluster(ctx context.Context) error {
-	c, err := testenv.Start(ctx, testenv.Options{ToolsDir: s.opts.ToolsDir, Dir: filepath.Join(s.Dir, "cluster")})
+	c, err := testenv.Start(ctx, testenv.Options{ToolsDir: s.opts.ToolsDir, Dir: filepath.Join(s.Dir, "cluster"), ForNode: true})
 	if err != nil {
 		return err
 	}
 	s.Cluster = c
-	s.Workflows, err = wfclient.NewForConfig(c.RESTConfig)
+	if s.Workflows, err = wfclient.NewForConfig(c.RESTConfig); err != nil {
+		return err
+	}
+	if s.profileSettings, err = profile.LoadSettings(nil); err != nil {
+		return err
+	}
+	return s.newMapper()
+}
+
+func (s *Stack) startNode(ctx context.Context) error {
+	n, err := realnode.Start(ctx, realnode.Options{Cluster: s.Cluster, Out: s.opts.Out})
+	s.Node = n
 	return err
 }
 
-func (s *Stack) startServices(ctx context.Context) error {
+func (s *Stack) startServices(context.Context) error {
 	var err error
 	if s.svc, err = startServices(); err != nil {
 		return err
 	}
-	if s.kubelet, err = startKubelet(); err != nil {
+	s.mlmdPool = mlmd.NewPool(mlmd.Config{})
+	if s.mlmd, err = s.mlmdPool.Get(mlmd.Endpoint{Host: "127.0.0.1", Port: portOf(s.svc.MLMD.Addr)}); err != nil {
 		return err
 	}
-	return s.kubelet.register(ctx, s.Cluster.Client)
+	s.harness, err = startHarness(s)
+	return err
 }
 
 func (s *Stack) startArgo(ctx context.Context) error {
-	rate := s.opts.PatchRate
-	if rate == 0 {
-		rate = time.Second
+	env := s.opts.ArgoEnv
+	if env == nil {
+		env = FastArgoEnv
 	}
-	a, err := s.Cluster.StartArgo(ctx, testenv.ArgoOptions{Namespace: ArgoNamespace, Env: map[string]string{
-		"DEFAULT_REQUEUE_TIME":  "1s",
-		"ARGO_AGENT_PATCH_RATE": rate.String(),
-	},
+	a, err := s.Cluster.StartArgo(ctx, testenv.ArgoOptions{Namespace: ArgoNamespace, Env: env,
 		// The client defaults (20 qps, burst 30) throttle the controller
 		// once several workflows run at a time on a fast local apiserver.
 		Args: []string{"--qps=200", "--burst=400"},
@@ -141,74 +160,40 @@ func (s *Stack) startArgo(ctx context.Context) error {
 	return err
 }
 
-func (s *Stack) startPlayers(ctx context.Context) error {
-	runCtx, cancel := context.WithCancel(context.Background())
-	s.stopCtx = cancel
-	var err error
-	if s.executors, err = startExecutorPlayer(ctx, runCtx, s); err != nil {
-		return err
-	}
-	s.agents, err = startAgentPlayer(ctx, runCtx, s)
-	return err
-}
-
-// Stop stops the players (and every pod process they started), the
-// servers, the controller and the cluster, then checks that no process
-// group the harness started is left.
+// Stop stops the controller first (no new pods), then the node (which
+// deletes every pod and checks that nothing is left on the machine), the
+// servers and the control plane.
 func (s *Stack) Stop() error {
 	var errs []error
-	if s.stopCtx != nil {
-		s.stopCtx()
+	if s.Argo != nil {
+		errs = append(errs, s.Argo.Stop(5*time.Second))
 	}
-	if s.agents != nil {
-		errs = append(errs, s.agents.stopAll())
+	if s.Node != nil {
+		errs = append(errs, s.Node.Stop())
 	}
-	if s.executors != nil {
-		s.executors.wait()
+	if s.harness != nil {
+		s.harness.stop()
+	}
+	if s.mlmdPool != nil {
+		_ = s.mlmdPool.Close()
 	}
 	if s.svc != nil {
 		s.svc.stop()
 	}
-	if s.kubelet != nil {
-		s.kubelet.stop()
-	}
-	var pgids []int
 	if s.Cluster != nil {
-		for _, p := range s.Cluster.Processes() {
-			pgids = append(pgids, p.Pid())
-		}
 		errs = append(errs, s.Cluster.Stop())
 	}
-	if s.agents != nil {
-		pgids = append(pgids, s.agents.pgids()...)
-	}
-	errs = append(errs, checkGone(pgids))
 	if s.removeDir && os.Getenv("KFP_TESTENV_KEEP") == "" {
 		errs = append(errs, os.RemoveAll(s.Dir))
 	}
 	return errors.Join(errs...)
 }
 
-// checkGone verifies that every process group is empty.
-func checkGone(pgids []int) error {
-	var left []int
-	for _, g := range pgids {
-		if !groupGone(g) {
-			left = append(left, g)
+func portOf(addr string) string {
+	for i := len(addr) - 1; i >= 0; i-- {
+		if addr[i] == ':' {
+			return addr[i+1:]
 		}
 	}
-	if len(left) > 0 {
-		return fmt.Errorf("process groups still running after stop: %v", left)
-	}
-	return nil
-}
-
-// ProcessGroups returns how many process groups the harness started
-// (cluster processes plus every played pod's), for the clean-up report.
-func (s *Stack) ProcessGroups() int {
-	n := len(s.Cluster.Processes())
-	if s.agents != nil {
-		n += len(s.agents.pgids())
-	}
-	return n
+	return addr
 }

@@ -17,6 +17,10 @@ import (
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/internal/testenv"
 )
 
+// PluginConfigMapFile is the plugin ConfigMap the manifests install (what
+// `convert --plugin-configmap` reads).
+const PluginConfigMapFile = "manifests/base/plugin-configmap.yaml"
+
 // CorpusDir holds the real KFP-compiled workflows, relative to the repo.
 const CorpusDir = "convert/testdata/compiled-workflows"
 
@@ -32,7 +36,12 @@ func (s *Stack) Convert(ctx context.Context, file string) (*wfv1.Workflow, error
 		}
 		path = filepath.Join(root, CorpusDir, file)
 	}
-	cmd := exec.CommandContext(ctx, s.PluginBin, "convert", "-f", path, "--plugin-configmap", s.PluginConfigMap)
+	root, err := testenv.RepoRoot()
+	if err != nil {
+		return nil, err
+	}
+	cm := filepath.Join(root, PluginConfigMapFile)
+	cmd := exec.CommandContext(ctx, s.PluginBin, "convert", "-f", path, "--plugin-configmap", cm)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
@@ -101,6 +110,9 @@ func rootRuntimeConfig(wf *wfv1.Workflow) (*wfv1.Parameter, error) {
 func (s *Stack) Submit(ctx context.Context, ns string, wf *wfv1.Workflow) (*wfv1.Workflow, error) {
 	wf = wf.DeepCopy()
 	wf.Namespace = ns
+	// KFP's API server runs every workflow as the namespace's workflow
+	// account (default-editor in a profile namespace).
+	wf.Spec.ServiceAccountName = WorkflowSA(ns)
 	created, err := s.Workflows.ArgoprojV1alpha1().Workflows(ns).Create(ctx, wf, metav1.CreateOptions{})
 	if err != nil {
 		return nil, fmt.Errorf("submit %s in %s: %w", wf.GenerateName, ns, err)

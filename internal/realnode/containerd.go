@@ -137,3 +137,23 @@ func (n *Node) Images(ctx context.Context) ([]string, error) {
 	}
 	return strings.Fields(out), nil
 }
+
+// TaskPID returns the host PID of a running container's main process;
+// containerID is a pod status's containerID ("containerd://<id>" or the id).
+func (n *Node) TaskPID(ctx context.Context, containerID string) (int, error) {
+	id := strings.TrimPrefix(containerID, "containerd://")
+	out, err := n.ctr(ctx, "tasks", "ls")
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(out, "\n") {
+		f := strings.Fields(line)
+		if len(f) >= 3 && f[0] == id && f[2] == "RUNNING" {
+			var pid int
+			if _, err := fmt.Sscanf(f[1], "%d", &pid); err == nil {
+				return pid, nil
+			}
+		}
+	}
+	return 0, fmt.Errorf("no running task for container %s", id)
+}

@@ -1,0 +1,170 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"slices"
+	"strconv"
+	"sync"
+
+	"github.com/kubeflow/pipelines/api/v2alpha1/go/pipelinespec"
+	"google.golang.org/protobuf/types/known/structpb"
+
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/e2e/standin"
+)
+
+// Bounds of the harness's artifact store (test artifacts are tiny).
+const (
+	maxArtifact      = 8 << 20
+	maxArtifactTotal = 256 << 20
+)
+
+// harness serves the launcher stand-in in executor pods (package standin):
+// what each task's user code returns when it cannot run here (the case's
+// Behaviour), and a small artifact store keyed by artifact URI.
+type harness struct {
+	s   *Stack
+	srv *http.Server
+
+	mu    sync.Mutex
+	blobs map[string][]byte
+	total int
+	ran   map[string][]string // namespace -> tasks whose user code ran for real
+}
+
+func startHarness(s *Stack) (*harness, error) {
+	port, _ := strconv.Atoi(standin.HarnessPort)
+	lis, err := net.Listen("tcp", hostAddr(port))
+	if err != nil {
+		return nil, fmt.Errorf("harness: %w", err)
+	}
+	h := &harness{s: s, blobs: map[string][]byte{}, ran: map[string][]string{}}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST "+standin.PathBehaviour, h.behaviour)
+	mux.HandleFunc("GET "+standin.PathArtifacts, h.getArtifact)
+	mux.HandleFunc("PUT "+standin.PathArtifacts, h.putArtifact)
+	h.srv = &http.Server{Handler: mux}
+	go func() { _ = h.srv.Serve(lis) }()
+	return h, nil
+}
+
+func (h *harness) stop() { _ = h.srv.Close() }
+
+func (h *harness) behaviour(w http.ResponseWriter, r *http.Request) {
+	var q standin.Query
+	if err := json.NewDecoder(io.LimitReader(r.Body, 4<<20)).Decode(&q); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	ans, err := h.answer(r.Context(), q)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	_ = json.NewEncoder(w).Encode(ans)
+}
+
+// answer applies the namespace's Behaviour to one task: user code that ran
+// keeps what it produced (and fails when it exited non-zero); otherwise the
+// case's Produce rules give the outputs.
+func (h *harness) answer(ctx context.Context, q standin.Query) (*standin.Answer, error) {
+	exec, err := h.s.mlmd.ExecutionByID(ctx, q.ExecutionID)
+	if err != nil {
+		return nil, fmt.Errorf("execution %d: %w", q.ExecutionID, err)
+	}
+	task := exec.TaskName()
+	b := h.s.behaviourOf(q.Namespace)
+	if b.Hold != nil {
+		select {
+		case <-b.Hold:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	ans := &standin.Answer{Cache: b.Cache, Failed: b.Fail[task]}
+	if q.RanUserCode {
+		h.recordRan(q.Namespace, task)
+		ans.Parameters, ans.Failed = q.Produced, ans.Failed || q.ExitCode != 0
+		return ans, nil
+	}
+	ans.Parameters = map[string]any{}
+	inputs := map[string]*structpb.Value{}
+	for k, v := range q.Inputs {
+		if inputs[k], err = structpb.NewValue(v); err != nil {
+			return nil, err
+		}
+	}
+	f := b.Produce
+	if f == nil {
+		f = DefaultOutput
+	}
+	for name, typ := range q.Outputs {
+		def := &pipelinespec.ComponentOutputsSpec_ParameterSpec{
+			ParameterType: pipelinespec.ParameterType_ParameterTypeEnum(pipelinespec.ParameterType_ParameterTypeEnum_value[typ])}
+		if v := f(Call{Task: task, Output: name, Def: def, Inputs: inputs}); v != nil {
+			ans.Parameters[name] = v.AsInterface()
+		}
+	}
+	return ans, nil
+}
+
+func (h *harness) recordRan(ns, task string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !slices.Contains(h.ran[ns], task) {
+		h.ran[ns] = append(h.ran[ns], task)
+	}
+}
+
+// RanUserCode lists the tasks of namespace ns whose user command ran for
+// real in its executor pod.
+func (s *Stack) RanUserCode(ns string) []string {
+	s.harness.mu.Lock()
+	defer s.harness.mu.Unlock()
+	return slices.Clone(s.harness.ran[ns])
+}
+
+func (h *harness) getArtifact(w http.ResponseWriter, r *http.Request) {
+	h.mu.Lock()
+	b, ok := h.blobs[r.URL.Query().Get("uri")]
+	h.mu.Unlock()
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	_, _ = w.Write(b)
+}
+
+func (h *harness) putArtifact(w http.ResponseWriter, r *http.Request) {
+	uri := r.URL.Query().Get("uri")
+	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxArtifact))
+	if err != nil || uri == "" {
+		http.Error(w, fmt.Sprintf("artifact %q: %v", uri, err), http.StatusBadRequest)
+		return
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.total+len(b) > maxArtifactTotal {
+		http.Error(w, "artifact store full", http.StatusInsufficientStorage)
+		return
+	}
+	h.total += len(b) - len(h.blobs[uri])
+	h.blobs[uri] = b
+	w.WriteHeader(http.StatusCreated)
+}
+
+// Artifact returns what an executor pod uploaded for uri.
+func (s *Stack) Artifact(uri string) ([]byte, error) {
+	s.harness.mu.Lock()
+	defer s.harness.mu.Unlock()
+	b, ok := s.harness.blobs[uri]
+	if !ok {
+		return nil, errors.New("no artifact uploaded at " + uri)
+	}
+	return b, nil
+}

@@ -1,0 +1,106 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"os/exec"
+	"path/filepath"
+
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/internal/testenv"
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/ociimage"
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/pluginconfig"
+)
+
+// Images the workflows and the install name. Nothing is pulled from
+// outside: the sidecar image is `make image`'s, imported into the node's
+// containerd as an admin would; the others are pushed to the node's
+// registry, which every registry host is mirrored to.
+const (
+	// SidecarImage is the plugin ConfigMap's default image.
+	SidecarImage = pluginconfig.DefaultImage
+	// ArgoexecImage is the workflow-controller's default executor image
+	// (Argo's own build names it after its version).
+	ArgoexecImage = "quay.io/argoproj/argoexec:v3.7.18"
+	// LauncherImage is the launcher image KFP's compiled workflows name.
+	LauncherImage = "ghcr.io/kubeflow/kfp-launcher:latest"
+	// launcherUID runs the launcher's init container (runAsNonRoot).
+	launcherUID = "65534:65534"
+)
+
+// loadImages builds and loads every image. User images (python:3.11,
+// alpine, ...) all get the busybox image through the registry's fallback.
+func (s *Stack) loadImages(ctx context.Context) error {
+	if err := s.loadSidecar(ctx); err != nil {
+		return err
+	}
+	busybox, err := ociimage.Busybox("example.invalid/busybox:1")
+	if err != nil {
+		return err
+	}
+	fallback, err := ociimage.Build(busybox)
+	if err != nil {
+		return err
+	}
+	s.Node.Registry.SetFallback(fallback)
+	argoexec, err := testenv.ToolPath(s.Cluster.ToolsDir, testenv.Argoexec)
+	if err != nil {
+		return err
+	}
+	// argoexec plus busybox: the suite execs a shell in the agent's main
+	// container to call the sidecar with a wrong token.
+	if err := s.pushImage(ctx, withFiles(busybox, ArgoexecImage, "8737",
+		ociimage.File{Path: "/bin/argoexec", Source: argoexec, Mode: 0o755})); err != nil {
+		return err
+	}
+	launcher := filepath.Join(s.Dir, "kfp-launcher-standin")
+	if err := goBuild(ctx, launcher, "./e2e/cmd/kfp-launcher-standin"); err != nil {
+		return err
+	}
+	return s.pushImage(ctx, ociimage.Image{Name: LauncherImage, User: launcherUID, Env: []string{ociimage.DefaultPath},
+		Files: []ociimage.File{{Path: "/usr/local/bin/launcher-v2", Source: launcher, Mode: 0o755}}})
+}
+
+// loadSidecar builds the sidecar image exactly as `make image` does and
+// imports the tarball into containerd.
+func (s *Stack) loadSidecar(ctx context.Context) error {
+	img, err := ociimage.Sidecar(s.PluginBin, pluginconfig.Version)
+	if err != nil {
+		return err
+	}
+	tar := filepath.Join(s.Dir, "kfp-driver-plugin-image.tar")
+	if err := ociimage.WriteTarball(tar, img); err != nil {
+		return err
+	}
+	return s.Node.ImportImage(ctx, tar)
+}
+
+func withFiles(base ociimage.Image, name, user string, files ...ociimage.File) ociimage.Image {
+	base.Name, base.User = name, user
+	base.Files = append(append([]ociimage.File(nil), base.Files...), files...)
+	return base
+}
+
+func (s *Stack) pushImage(ctx context.Context, img ociimage.Image) error {
+	built, err := ociimage.Build(img)
+	if err != nil {
+		return err
+	}
+	return s.Node.Registry.Push(ctx, img.Name, built)
+}
+
+// goBuild builds a static binary of pkg (a path in this module): the
+// images have no C library.
+func goBuild(ctx context.Context, out, pkg string) error {
+	root, err := testenv.RepoRoot()
+	if err != nil {
+		return err
+	}
+	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags", "-s -w", "-o", out, pkg)
+	cmd.Dir = root
+	cmd.Env = append(cmd.Environ(), "CGO_ENABLED=0")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go build %s: %w\n%s", pkg, err, b)
+	}
+	return nil
+}
+

@@ -1,0 +1,74 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strconv"
+
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/e2e/standin"
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/internal/realnode"
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/internal/testenv"
+)
+
+// installKFP sets up the KFP namespace as an admin following the README
+// would, on top of a stand-in for KFP's own install: our standalone
+// overlay applied with the real kubectl (plugin ConfigMap, ClusterRoles,
+// the plugin's account and token, the agent binding), KFP's
+// pipeline-runner stand-in, and Services for MLMD, ml-pipeline and the
+// harness whose endpoints are the test servers on the node bridge.
+func (s *Stack) installKFP(ctx context.Context) error {
+	root, err := testenv.RepoRoot()
+	if err != nil {
+		return err
+	}
+	if err := s.Cluster.EnsureNamespace(ctx, kfpNamespace); err != nil {
+		return err
+	}
+	for _, args := range [][]string{
+		{"apply", "-k", filepath.Join(root, "manifests", "overlays", "standalone")},
+		{"apply", "-f", filepath.Join(root, "e2e", "testdata", "kfp-standalone.yaml")},
+		{"apply", "-f", filepath.Join(root, "e2e", "testdata", "kubeflow-profile.yaml")},
+	} {
+		if _, err := s.Cluster.Kubectl(ctx, args...); err != nil {
+			return err
+		}
+	}
+	harnessPort, _ := strconv.Atoi(standin.HarnessPort)
+	for name, port := range map[string]int{mlmdService: mlmdPort, mlPipelineService: mlPipelinePort,
+		standin.HarnessService: harnessPort} {
+		if err := s.hostService(ctx, kfpNamespace, name, port); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// hostService creates Service name whose only endpoint is the host's
+// bridge address: the node's DNS resolves the name to it.
+func (s *Stack) hostService(ctx context.Context, ns, name string, port int) error {
+	c := s.Cluster.Client
+	p := int32(port)
+	svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
+		Spec: corev1.ServiceSpec{Ports: []corev1.ServicePort{{Name: "grpc", Port: p}}}}
+	if _, err := c.CoreV1().Services(ns).Create(ctx, svc, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("service %s: %w", name, err)
+	}
+	ready, proto := true, corev1.ProtocolTCP
+	portName := "grpc"
+	slice := &discoveryv1.EndpointSlice{
+		ObjectMeta:  metav1.ObjectMeta{Name: name, Namespace: ns, Labels: map[string]string{discoveryv1.LabelServiceName: name}},
+		AddressType: discoveryv1.AddressTypeIPv4,
+		Endpoints:   []discoveryv1.Endpoint{{Addresses: []string{realnode.Gateway}, Conditions: discoveryv1.EndpointConditions{Ready: &ready}}},
+		Ports:       []discoveryv1.EndpointPort{{Name: &portName, Port: &p, Protocol: &proto}},
+	}
+	if _, err := c.DiscoveryV1().EndpointSlices(ns).Create(ctx, slice, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("endpoints of %s: %w", name, err)
+	}
+	return nil
+}

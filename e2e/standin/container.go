@@ -1,0 +1,181 @@
+package standin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	"github.com/kubeflow/pipelines/api/v2alpha1/go/pipelinespec"
+	"google.golang.org/protobuf/types/known/structpb"
+
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver/drivertest"
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver/executor"
+)
+
+// container runs one container task: the user command when it can, then
+// publishes what the harness confirms.
+func container(ctx context.Context, c *clients, flags map[string]string, user []string, stdout, stderr io.Writer) (int, error) {
+	launch, err := parseLaunch(flags)
+	if err != nil {
+		return 1, err
+	}
+	q := Query{Namespace: c.ns, Pod: os.Getenv("KFP_POD_NAME"), ExecutionID: launch.ExecutionID,
+		Inputs: map[string]any{}, Outputs: map[string]string{}}
+	for name, v := range launch.Input.GetInputs().GetParameterValues() {
+		q.Inputs[name] = v.AsInterface()
+	}
+	for name, def := range launch.Component.GetOutputDefinitions().GetParameters() {
+		q.Outputs[name] = def.GetParameterType().String()
+	}
+	if runnable(user) {
+		q.RanUserCode = true
+		if q.ExitCode, q.Produced, err = runUser(ctx, launch, user, stdout, stderr); err != nil {
+			return 1, err
+		}
+	}
+	ans, err := ask(ctx, q)
+	if err != nil {
+		return 1, err
+	}
+	params := map[string]*structpb.Value{}
+	for name, v := range ans.Parameters {
+		if params[name], err = structpb.NewValue(v); err != nil {
+			return 1, fmt.Errorf("output %s: %w", name, err)
+		}
+	}
+	l := &drivertest.Launcher{MLMD: c.mlmd, Namespace: c.ns}
+	if ans.Cache {
+		l.Cache = c.cache
+	}
+	if err := l.Complete(ctx, launch, drivertest.Outcome{Parameters: params, Failed: ans.Failed, ListSize: ans.ListSize}); err != nil {
+		return 1, err
+	}
+	if ans.Failed {
+		return 1, nil
+	}
+	return 0, nil
+}
+
+// runnable reports whether this image can run the user command: a program
+// it has, and no Python (the KFP SDK's executor cannot run here).
+func runnable(cmd []string) bool {
+	if len(cmd) == 0 {
+		return false
+	}
+	for _, a := range cmd {
+		if strings.Contains(a, "python") || strings.Contains(a, "pip ") || strings.Contains(a, "kfp.dsl") {
+			return false
+		}
+	}
+	_, err := exec.LookPath(cmd[0])
+	return err == nil
+}
+
+// runUser runs the user command as the launcher does: input artifacts at
+// their local paths, output directories made, then the command; it returns
+// the exit status and the output parameters the command wrote.
+func runUser(ctx context.Context, launch *drivertest.Launch, user []string, stdout, stderr io.Writer) (int, map[string]any, error) {
+	if err := downloadInputs(ctx, launch.Input); err != nil {
+		return 0, nil, err
+	}
+	if err := makeOutputDirs(launch.Input); err != nil {
+		return 0, nil, err
+	}
+	cmd := exec.CommandContext(ctx, user[0], user[1:]...)
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	code := 0
+	if err := cmd.Run(); err != nil {
+		var exit *exec.ExitError
+		if !errors.As(err, &exit) {
+			return 0, nil, fmt.Errorf("user command: %w", err)
+		}
+		code = exit.ExitCode()
+	}
+	produced, err := readParameters(launch)
+	if err != nil {
+		return code, nil, err
+	}
+	return code, produced, uploadOutputs(ctx, launch.Input)
+}
+
+func downloadInputs(ctx context.Context, in *pipelinespec.ExecutorInput) error {
+	for name, list := range in.GetInputs().GetArtifacts() {
+		for _, a := range list.GetArtifacts() {
+			if err := download(ctx, a.GetUri(), executor.LocalPath(a.GetUri())); err != nil {
+				return fmt.Errorf("input artifact %s: %w", name, err)
+			}
+		}
+	}
+	return nil
+}
+
+func makeOutputDirs(in *pipelinespec.ExecutorInput) error {
+	var dirs []string
+	for _, p := range in.GetOutputs().GetParameters() {
+		dirs = append(dirs, filepath.Dir(p.GetOutputFile()))
+	}
+	for _, list := range in.GetOutputs().GetArtifacts() {
+		for _, a := range list.GetArtifacts() {
+			dirs = append(dirs, filepath.Dir(executor.LocalPath(a.GetUri())))
+		}
+	}
+	for _, d := range dirs {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// readParameters reads the output parameter files the command wrote, typed
+// as declared (a file that is not there is an output not produced).
+func readParameters(launch *drivertest.Launch) (map[string]any, error) {
+	out := map[string]any{}
+	defs := launch.Component.GetOutputDefinitions().GetParameters()
+	for name, p := range launch.Input.GetOutputs().GetParameters() {
+		b, err := os.ReadFile(p.GetOutputFile())
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		v, err := typed(string(b), defs[name].GetParameterType())
+		if err != nil {
+			return nil, fmt.Errorf("output parameter %s: %w", name, err)
+		}
+		out[name] = v
+	}
+	return out, nil
+}
+
+func typed(s string, t pipelinespec.ParameterType_ParameterTypeEnum) (any, error) {
+	if t == pipelinespec.ParameterType_STRING || t == pipelinespec.ParameterType_PARAMETER_TYPE_ENUM_UNSPECIFIED {
+		return s, nil
+	}
+	v := &structpb.Value{}
+	if err := v.UnmarshalJSON([]byte(strings.TrimSpace(s))); err != nil {
+		return nil, fmt.Errorf("%q is not a %s: %w", s, t, err)
+	}
+	return v.AsInterface(), nil
+}
+
+func uploadOutputs(ctx context.Context, in *pipelinespec.ExecutorInput) error {
+	for name, list := range in.GetOutputs().GetArtifacts() {
+		for _, a := range list.GetArtifacts() {
+			path := executor.LocalPath(a.GetUri())
+			if st, err := os.Stat(path); err != nil || !st.Mode().IsRegular() {
+				continue // not written: nothing to upload (the launcher skips it too)
+			}
+			if err := upload(ctx, a.GetUri(), path); err != nil {
+				return fmt.Errorf("output artifact %s: %w", name, err)
+			}
+		}
+	}
+	return nil
+}

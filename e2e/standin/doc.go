@@ -1,0 +1,68 @@
+// Package standin is the end-to-end suite's stand-in for KFP's launcher,
+// run for real inside executor pods: the launcher image of the compiled
+// workflows (ghcr.io/kubeflow/kfp-launcher) is, in the suite, an image with
+// this program as `launcher-v2`, so the init container copies it to
+// /kfp-launcher/launch as KFP's does, and the main container runs it in front
+// of the user command from the pod spec patch the driver returned.
+//
+// What it does, as KFP's launcher does:
+//   - container tasks: downloads input artifacts to their local paths, runs
+//     the user command when this image can (container components: real
+//     commands in a busybox userland), reads the output parameter files and
+//     uploads the output artifact files it wrote, then publishes the outputs
+//     to MLMD (execution COMPLETE or FAILED, output artifacts and events,
+//     the cache entry, parent DAG states) and exits with the command's
+//     status;
+//   - importer pods: registers the imported artifact.
+//
+// What it cannot do: Python-function components need the KFP SDK and a
+// Python interpreter, which cannot be had here. For those (and for any
+// command the image cannot run) it asks the harness which outputs the test
+// case's user code "returns" and publishes those. Either way it reports to
+// the harness whether user code ran, so the suite lists which cases ran user
+// code for real.
+//
+// Artifacts live in the harness's small HTTP object store (the suite has no
+// S3 server), keyed by the artifact URI; the harness and every pod reach it
+// at HarnessService in HarnessNamespace through the node's DNS.
+package standin
+
+// Where pods find the harness (its Service has the host's bridge address as
+// endpoint, so the port is the one the harness listens on).
+const (
+	HarnessService   = "kfp-e2e-harness"
+	HarnessNamespace = "kubeflow"
+	HarnessPort      = "8990"
+)
+
+// Harness API paths.
+const (
+	PathBehaviour = "/v1/behaviour" // POST Query -> Answer
+	PathArtifacts = "/v1/artifacts" // PUT/GET /v1/artifacts?uri=<artifact URI>
+)
+
+// Query asks the harness how a task's user code behaves.
+type Query struct {
+	Namespace   string `json:"namespace"`
+	Pod         string `json:"pod"`
+	ExecutionID int64  `json:"executionId"`
+	// RanUserCode says the stand-in ran the user command itself; Produced
+	// are the output parameters it read (JSON values).
+	RanUserCode bool              `json:"ranUserCode"`
+	ExitCode    int               `json:"exitCode"`
+	Produced    map[string]any    `json:"produced,omitempty"`
+	Inputs      map[string]any    `json:"inputs,omitempty"`
+	Outputs     map[string]string `json:"outputs,omitempty"` // declared output parameter -> type
+}
+
+// Answer is what to publish.
+type Answer struct {
+	// Parameters are the output parameters to publish (the produced ones
+	// when user code ran, unless the case overrides them).
+	Parameters map[string]any `json:"parameters"`
+	Failed     bool           `json:"failed"`
+	// Cache makes the stand-in record the cache entry, as the launcher does.
+	Cache bool `json:"cache"`
+	// ListSize is how many artifacts a list output gets.
+	ListSize int `json:"listSize,omitempty"`
+}

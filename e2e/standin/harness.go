@@ -1,0 +1,106 @@
+package standin
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+)
+
+// harnessURL is the harness's base URL as pods resolve it.
+func harnessURL(path string) string {
+	return "http://" + net.JoinHostPort(HarnessService+"."+HarnessNamespace+".svc.cluster.local", HarnessPort) + path
+}
+
+var client = &http.Client{}
+
+// ask sends the query and decodes the answer.
+func ask(ctx context.Context, q Query) (*Answer, error) {
+	body, err := json.Marshal(q)
+	if err != nil {
+		return nil, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, harnessURL(PathBehaviour), bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", errNoHarness, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("harness: %s: %s", resp.Status, b)
+	}
+	var a Answer
+	if err := json.Unmarshal(b, &a); err != nil {
+		return nil, fmt.Errorf("harness answer: %w", err)
+	}
+	return &a, nil
+}
+
+func artifactURL(uri string) string {
+	return harnessURL(PathArtifacts) + "?uri=" + url.QueryEscape(uri)
+}
+
+// download fetches the artifact at uri to path. An artifact nobody
+// uploaded (its producer's user code could not run here) becomes a file
+// holding its URI, so that a real consumer command still has something to
+// read.
+func download(ctx context.Context, uri, path string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, artifactURL(uri), nil)
+	if err != nil {
+		return err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return fmt.Errorf("%w: %v", errNoHarness, err)
+	}
+	defer resp.Body.Close()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	if resp.StatusCode == http.StatusNotFound {
+		return os.WriteFile(path, []byte(uri), 0o644)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("download %s: %s", uri, resp.Status)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+func upload(ctx context.Context, uri, path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPut, artifactURL(uri), f)
+	if err != nil {
+		return err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return fmt.Errorf("%w: %v", errNoHarness, err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("upload %s: %s", uri, resp.Status)
+	}
+	return nil
+}
