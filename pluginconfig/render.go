@@ -9,6 +9,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"sigs.k8s.io/yaml"
+
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver"
 )
 
 // Names that form the contract with Argo and with KFP's compiled workflows.
@@ -28,6 +30,11 @@ const (
 	Port = 7492
 	// ArgoTokenUID is the owner Argo's agent gives the token file (mode 0440).
 	ArgoTokenUID = 8737
+	// SidecarGID is the sidecar's primary group. The token file is readable
+	// by its owner (uid 8737, which the sidecar runs as), so the group adds
+	// nothing to reading it; 8737 rather than the runtime's default 0 keeps
+	// the sidecar out of the root group and whatever group 0 may read.
+	SidecarGID = 8737
 	DefaultImage = "ghcr.io/kfp-driver-plugin/kfp-driver-plugin:0.1.0"
 	Version      = "0.1.0"
 	Description  = "Kubeflow Pipelines v2 driver (ROOT_DAG, DAG, CONTAINER) as an Argo executor plugin"
@@ -47,7 +54,7 @@ func (s Settings) Container() corev1.Container {
 	return corev1.Container{
 		Name:  ContainerName,
 		Image: s.Image,
-		Args:  []string{"serve", fmt.Sprintf("--addr=:%d", Port)},
+		Args:  serveArgs(),
 		Ports: []corev1.ContainerPort{{Name: "http", ContainerPort: Port}},
 		Env: []corev1.EnvVar{
 			fieldEnv("POD_NAMESPACE", "metadata.namespace"),
@@ -64,13 +71,26 @@ func (s Settings) Container() corev1.Container {
 	}
 }
 
+// serveArgs name the services the driver uses explicitly, with KFP's
+// in-cluster defaults, so an admin sees where to change them (templates
+// cannot: calls naming other endpoints fail).
+func serveArgs() []string {
+	return []string{
+		"serve", fmt.Sprintf("--addr=:%d", Port),
+		"--mlmd-address=" + driver.DefaultMLMDHost, "--mlmd-port=" + driver.DefaultMLMDPort,
+		"--ml-pipeline-address=" + driver.DefaultMLPipelineHost, "--ml-pipeline-port=" + driver.DefaultMLPipelinePort,
+	}
+}
+
 // securityContext lets the sidecar read Argo's token file (uid 8737, 0440)
-// and nothing else: non-root, read-only root, no privilege escalation.
+// and nothing else: non-root, not in group 0, read-only root, no privilege
+// escalation.
 func securityContext() *corev1.SecurityContext {
-	uid := int64(ArgoTokenUID)
+	uid, gid := int64(ArgoTokenUID), int64(SidecarGID)
 	yes, no := true, false
 	return &corev1.SecurityContext{
 		RunAsUser:                &uid,
+		RunAsGroup:               &gid,
 		RunAsNonRoot:             &yes,
 		ReadOnlyRootFilesystem:   &yes,
 		AllowPrivilegeEscalation: &no,

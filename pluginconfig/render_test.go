@@ -53,6 +53,11 @@ func TestConfigMapAcceptedByArgo(t *testing.T) {
 		t.Fatalf("container not as configured: %+v", c)
 	}
 	sc := c.SecurityContext
+	// Issue 12, defect 10: never group 0; uid 8737 still owns Argo's token
+	// file (0440), so it stays readable.
+	if sc.RunAsGroup == nil || *sc.RunAsGroup == 0 || *sc.RunAsGroup != SidecarGID {
+		t.Fatalf("runAsGroup %v: want %d, not root's group", sc.RunAsGroup, SidecarGID)
+	}
 	if *sc.RunAsUser != ArgoTokenUID || !*sc.RunAsNonRoot || !*sc.ReadOnlyRootFilesystem || *sc.AllowPrivilegeEscalation ||
 		sc.Capabilities.Drop[0] != "ALL" || sc.SeccompProfile.Type != corev1.SeccompProfileTypeRuntimeDefault {
 		t.Fatalf("security context too weak: %+v", sc)
