@@ -317,7 +317,7 @@ func admissionWebhook(args []string) error {
 	service := fs.String("service", "kfp-driver-plugin-webhook", "self-managed TLS: the webhook's Service, named in the certificate")
 	serviceNS := fs.String("service-namespace", os.Getenv("POD_NAMESPACE"), "self-managed TLS: the Service's namespace (default $POD_NAMESPACE)")
 	sans := fs.String("tls-san", "", "self-managed TLS: extra DNS names or IPs, comma-separated")
-	fs.StringVar(&cfg.WebhookConfigName, "webhook-config", "kfp-driver-plugin-webhook", "self-managed TLS: MutatingWebhookConfiguration whose caBundle is kept")
+	fs.StringVar(&cfg.WebhookConfigName, "webhook-config", "admission-kfp-driver-plugin", "self-managed TLS: MutatingWebhookConfiguration whose caBundle is kept")
 	fs.DurationVar(&cfg.Validity, "cert-validity", webhook.DefaultValidity, "self-managed TLS: validity of the CA and certificate (renewed with a third left)")
 	fs.DurationVar(&cfg.Propagation, "ca-propagation", webhook.DefaultPropagation, "self-managed TLS: time between publishing a renewed CA and serving its certificate")
 	fs.Parse(args)
