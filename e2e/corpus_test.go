@@ -99,6 +99,9 @@ var sweep = map[string]sweepRun{
 	"placeholder_with_if_placeholder_none_input_value.yaml": {like: "hello_world"},
 	"preprocess.yaml": {like: "lightweight_python_functions_pipeline", params: map[string]any{
 		"input_dict_parameter": map[string]any{"A": 1}, "input_list_parameter": []any{"a"}, "message": "m"}},
+	// print-op (ignore_upstream_failure, fail-op's exit hook) gets its input's default when fail-op fails.
+	"pipeline_with_task_using_ignore_upstream_failure.yaml": {like: "pipeline_with_exit_handler",
+		b: Behaviour{Fail: map[string]bool{"fail-op": true}}, phase: wfv1.WorkflowFailed},
 	"pythonic_artifact_with_single_return.yaml":     {like: "pythonic_artifacts_test_pipeline"},
 	"pythonic_artifacts_with_multiple_returns.yaml": {like: "pythonic_artifacts_test_pipeline"},
 	"ray_integration_compiled.yaml":                 {like: "hello_world"},
@@ -120,10 +123,6 @@ var blocked = map[string]string{
 	"input_artifact.yaml":                 "needs a pipeline input artifact (data); see component_with_metadata_fields",
 	"pipeline_with_metadata_fields.yaml":  "needs a pipeline input artifact (in_dataset); see component_with_metadata_fields",
 	"pipeline_with_various_io_types.yaml": "needs a pipeline input artifact (input3); see component_with_metadata_fields",
-	"pipeline_with_task_using_ignore_upstream_failure.yaml": `blocked on the driver: print-op (ignore_upstream_failure, ` +
-		`an exit hook of fail-op) takes message from fail-op's output; when fail-op fails, the CONTAINER driver errors ` +
-		`upstream task "fail-op" (execution N, FAILED) has no output parameter "Output", where KFP's ` +
-		`ignore_upstream_failure semantics (the SDK requires a default for such inputs) give the input its default`,
 }
 
 // suiteFiles are the corpus files the default suite runs.

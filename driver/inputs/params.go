@@ -21,6 +21,12 @@ func (r *Resolver) parameters(ctx context.Context, task *pipelinespec.PipelineTa
 	for _, name := range slices.Sorted(maps.Keys(task.GetInputs().GetParameters())) {
 		spec := task.GetInputs().GetParameters()[name]
 		v, err := r.parameter(ctx, task, spec)
+		var failed *upstreamFailedError
+		if errors.As(err, &failed) && ignoresUpstreamFailure(task) {
+			if v, err = defaultFor(defs[name], err); v == nil && err == nil {
+				continue // optional without a default: left unset
+			}
+		}
 		if err != nil {
 			return r.inputErr(name, err)
 		}
@@ -33,6 +39,19 @@ func (r *Resolver) parameters(ctx context.Context, task *pipelinespec.PipelineTa
 		res.Inputs.ParameterValues[name] = v
 	}
 	return nil
+}
+
+// defaultFor is the value of an input whose producer failed, for a task
+// that ignores upstream failures: its declared default, nothing when it is
+// optional without one, else the producer's error.
+func defaultFor(def *pipelinespec.ComponentInputsSpec_ParameterSpec, cause error) (*structpb.Value, error) {
+	switch {
+	case def.GetDefaultValue() != nil:
+		return def.GetDefaultValue(), nil
+	case def.GetIsOptional():
+		return nil, nil
+	}
+	return nil, fmt.Errorf("%w; the task ignores upstream failures but the input has no default", cause)
 }
 
 // parameter resolves one parameter spec. task may be nil outside task inputs.

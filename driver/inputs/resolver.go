@@ -253,7 +253,7 @@ func producerNames(task *pipelinespec.PipelineTaskSpec) []string {
 func (r *Resolver) mustChild(ctx context.Context, dag *mlmd.Execution, task string) (*mlmd.Execution, error) {
 	c, err := r.child(ctx, dag, task)
 	if err == nil && c == nil {
-		err = fmt.Errorf("upstream task %q has no execution in DAG execution %d (did it run?)", task, dag.ID())
+		err = &upstreamFailedError{fmt.Errorf("upstream task %q has no execution in DAG execution %d (did it run?)", task, dag.ID())}
 	}
 	return c, err
 }

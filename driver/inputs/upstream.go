@@ -45,10 +45,29 @@ func (r *Resolver) upstreamParameter(ctx context.Context, ref *pipelinespec.Task
 func outputParameter(s source) (*structpb.Value, error) {
 	v, ok := s.exec.Outputs()[s.key]
 	if !ok {
-		return nil, fmt.Errorf("upstream task %q (execution %d, %s) has no output parameter %q",
+		err := fmt.Errorf("upstream task %q (execution %d, %s) has no output parameter %q",
 			s.exec.TaskName(), s.exec.ID(), s.exec.State(), s.key)
+		if st := s.exec.State(); st != pb.Execution_COMPLETE && st != pb.Execution_CACHED {
+			err = &upstreamFailedError{err}
+		}
+		return nil, err
 	}
 	return v, nil
+}
+
+// upstreamFailedError is a value missing because its producer did not
+// complete (failed, or never ran). A task that ignores upstream failures
+// takes its input's default instead.
+type upstreamFailedError struct{ err error }
+
+func (e *upstreamFailedError) Error() string { return e.err.Error() }
+func (e *upstreamFailedError) Unwrap() error { return e.err }
+
+// ignoresUpstreamFailure: KFP's ignore_upstream_failure() compiles to this
+// trigger strategy, and the SDK requires a default for every input such a
+// task takes from an upstream task.
+func ignoresUpstreamFailure(task *pipelinespec.PipelineTaskSpec) bool {
+	return task.GetTriggerPolicy().GetStrategy() == pipelinespec.PipelineTaskSpec_TriggerPolicy_ALL_UPSTREAM_TASKS_COMPLETED
 }
 
 // sources finds the leaf producers of producerTask's output key in the
