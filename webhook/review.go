@@ -163,19 +163,3 @@ func objectName(ns string, meta map[string]any) string {
 	}
 	return ns + "/" + name
 }
-
-// stringMap reads a string-to-string map of metadata, skipping non-string
-// values; exists is false when the field is absent or not an object.
-func stringMap(meta map[string]any, field string) (m map[string]string, exists bool) {
-	raw, ok := meta[field].(map[string]any)
-	if !ok {
-		return nil, false
-	}
-	m = make(map[string]string, len(raw))
-	for k, v := range raw {
-		if s, ok := v.(string); ok {
-			m[k] = s
-		}
-	}
-	return m, true
-}

@@ -27,15 +27,17 @@ const (
 // created. The workflow gets no spec.podMetadata: the admin's pod metadata
 // goes on the agent pod alone (mutatePod).
 func mutateWorkflow(namespace string, raw []byte) mutation {
-	doc, err := decodeTree(raw)
+	head, err := decodeHead(raw)
 	if err != nil {
 		return invalid("workflow", err)
 	}
-	meta, _ := doc["metadata"].(map[string]any)
-	who := objectName(namespace, meta)
-	annotations, hasAnnotations := stringMap(meta, "annotations")
-	if annotations[OptOutAnnotation] == "false" {
+	who := head.name(namespace)
+	if head.annotations()[OptOutAnnotation] == "false" {
 		return mutation{outcome: outcomeOptedOut, log: fmt.Sprintf("workflow %s: %s=false, not converted", who, OptOutAnnotation)}
+	}
+	doc, err := head.convertible()
+	if err != nil {
+		return invalid("workflow", err)
 	}
 	res, err := convert.Object(doc, convert.Options{})
 	if err != nil {
@@ -47,7 +49,7 @@ func mutateWorkflow(namespace string, raw []byte) mutation {
 	}
 	return mutation{
 		outcome: outcomePatched,
-		patch:   workflowPatch(doc, res, meta != nil, hasAnnotations),
+		patch:   workflowPatch(doc, res, head.Metadata != nil, head.annotations() != nil),
 		log:     fmt.Sprintf("workflow %s: converted %d driver templates to plugin templates: %s", who, len(res.Names), strings.Join(res.Names, ", ")),
 	}
 }
@@ -71,20 +73,91 @@ func workflowPatch(doc map[string]any, res convert.Result, hasMeta, hasAnnotatio
 	return append(ops, patchOp{Op: "add", Path: "/metadata/annotations/" + pointerEscape(ConvertedAnnotation), Value: names})
 }
 
-// decodeTree reads a JSON object keeping numbers as written (json.Number):
-// a replaced template must carry the user's values exactly.
-func decodeTree(raw []byte) (map[string]any, error) {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	var doc map[string]any
-	if err := dec.Decode(&doc); err != nil {
+// workflowHead is the part of a workflow the webhook decodes: KFP's
+// workflows carry every task's specs inline in their DAG templates, and
+// decoding all of that into a tree costs most of an admission for nothing.
+type workflowHead struct {
+	Kind     string        `json:"kind"`
+	Metadata *workflowMeta `json:"metadata"`
+	Spec     *struct {
+		// Each template's fields, undecoded: one pass over the workflow
+		// finds the templates that have a container.
+		Templates []map[string]json.RawMessage `json:"templates"`
+	} `json:"spec"`
+}
+
+type workflowMeta struct {
+	Name         string            `json:"name"`
+	GenerateName string            `json:"generateName"`
+	Namespace    string            `json:"namespace"`
+	Annotations  map[string]string `json:"annotations"`
+}
+
+func decodeHead(raw []byte) (*workflowHead, error) {
+	var h workflowHead
+	if err := json.Unmarshal(raw, &h); err != nil {
 		return nil, err
 	}
-	if doc == nil {
-		return nil, fmt.Errorf("not a JSON object")
+	return &h, nil
+}
+
+func (h *workflowHead) annotations() map[string]string {
+	if h.Metadata == nil {
+		return nil
 	}
-	if dec.More() {
-		return nil, fmt.Errorf("trailing data after the object")
+	return h.Metadata.Annotations
+}
+
+func (h *workflowHead) name(namespace string) string {
+	m := workflowMeta{}
+	if h.Metadata != nil {
+		m = *h.Metadata
 	}
+	return objectName(namespace, map[string]any{"namespace": m.Namespace, "name": m.Name, "generateName": m.GenerateName})
+}
+
+// convertible is the workflow as convert.Object sees it: kind, and
+// spec.templates with every template that could be a driver template (it
+// has a container) decoded in full; the others, which convert.Object
+// leaves alone, stand in as empty objects so that indexes stay the same.
+func (h *workflowHead) convertible() (map[string]any, error) {
+	doc := map[string]any{"kind": h.Kind}
+	if h.Spec == nil {
+		return doc, nil // convert.Object reports the missing spec
+	}
+	spec := map[string]any{}
+	doc["spec"] = spec
+	if h.Spec.Templates == nil {
+		return doc, nil
+	}
+	templates := make([]any, len(h.Spec.Templates))
+	for i, fields := range h.Spec.Templates {
+		if c, ok := fields["container"]; !ok || string(c) == "null" {
+			templates[i] = map[string]any{}
+			continue
+		}
+		t := make(map[string]any, len(fields))
+		for k, raw := range fields {
+			v, err := decodeValue(raw)
+			if err != nil {
+				return nil, fmt.Errorf("spec.templates[%d].%s: %w", i, k, err)
+			}
+			t[k] = v
+		}
+		templates[i] = t
+	}
+	spec["templates"] = templates
 	return doc, nil
+}
+
+// decodeValue reads JSON keeping numbers as written (json.Number): a
+// replaced template must carry the user's values exactly.
+func decodeValue(raw []byte) (any, error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, err
+	}
+	return v, nil
 }
