@@ -117,6 +117,7 @@ func TestOverlaysBuild(t *testing.T) {
 
 var clusterScoped = map[string]bool{
 	"ClusterRole": true, "ClusterRoleBinding": true, "DecoratorController": true, "CustomResourceDefinition": true,
+	"MutatingWebhookConfiguration": true,
 }
 
 // Files under overlays are only meaningful if their directory is built by
