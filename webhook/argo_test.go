@@ -59,8 +59,19 @@ func TestArgoControllerPathsOnRealAPIServer(t *testing.T) {
 		if wf.GetAnnotations()[ConvertedAnnotation] == "" {
 			t.Fatal("workflow not converted")
 		}
-		if _, found, _ := unstructured.NestedFieldNoCopy(wf.Object, "spec", "podMetadata"); found {
-			t.Error("the webhook gave the workflow spec.podMetadata: the metadata would reach every pod")
+		podMeta, _, _ := unstructured.NestedMap(wf.Object, "spec", "podMetadata")
+		for _, field := range []string{"labels", "annotations"} {
+			m, _ := podMeta[field].(map[string]any)
+			for k := range adminLabels {
+				if _, set := m[k]; set {
+					t.Errorf("spec.podMetadata.%s has the admin's %s: it would reach every pod", field, k)
+				}
+			}
+			for k := range adminAnnotations {
+				if _, set := m[k]; set {
+					t.Errorf("spec.podMetadata.%s has the admin's %s: it would reach every pod", field, k)
+				}
+			}
 		}
 		agent := waitPod(ctx, t, c, wf.GetName(), "workflows.argoproj.io/component=agent")
 		other := waitPod(ctx, t, c, wf.GetName(), "workflows.argoproj.io/component!=agent")
@@ -83,7 +94,7 @@ func TestArgoControllerPathsOnRealAPIServer(t *testing.T) {
 	})
 
 	t.Run("ConfigMap change applies to the next admission", func(t *testing.T) {
-		setPluginConfigMap(ctx, t, c, map[string]string{"team": "changed"}, nil)
+		setPluginConfigMap(ctx, t, c, map[string]string{"team": "changed"}, map[string]string{})
 		pod := bareAgentPod()
 		err := testenv.PollUntil(ctx, "the new pod metadata", nil, func(ctx context.Context) (bool, error) {
 			out, err := c.Client.CoreV1().Pods(enabledNS).Create(ctx, pod, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}})
