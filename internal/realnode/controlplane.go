@@ -2,7 +2,6 @@ package realnode
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/internal/testenv"
 )
@@ -28,10 +27,6 @@ func (n *Node) startControlPlane(context.Context) error {
 		"--service-account-private-key-file=" + c.SAKeyFile(),
 		"--root-ca-file=" + c.CAFile(),
 		"--cluster-name=kfp-realnode",
-		// Node lifecycle and the cloud/bootstrap controllers have nothing to
-		// do on one static node.
-		"--controllers=*,-nodelifecycle,-bootstrapsigner,-tokencleaner,-nodeipam,-cloud-node-lifecycle,-service-lb-controller,-route",
-		fmt.Sprintf("--concurrent-gc-syncs=%d", 5),
 	}); err != nil {
 		return err
 	}

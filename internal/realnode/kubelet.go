@@ -141,4 +141,3 @@ func (n *Node) waitReady(ctx context.Context) error {
 		return err == nil, err
 	})
 }
-

@@ -2,6 +2,7 @@ package realnode_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -55,7 +56,7 @@ func TestNodeRunsPodsAndLeavesNothing(t *testing.T) {
 				Name: "main", Image: "example.test/some/user-image:latest",
 				Command: []string{"sh", "-c", `set -e
 nslookup kubernetes.default.svc.cluster.local ` + realnode.Gateway + ` | grep -q ` + realnode.ServiceIP + `
-nc -z -w 5 $KUBERNETES_SERVICE_HOST $KUBERNETES_SERVICE_PORT
+nc -w 5 $KUBERNETES_SERVICE_HOST $KUBERNETES_SERVICE_PORT </dev/null
 test -s /var/run/secrets/kubernetes.io/serviceaccount/token
 echo probe-ok`},
 			}},
@@ -80,7 +81,8 @@ echo probe-ok`},
 	}
 	p, _ := c.Client.CoreV1().Pods("default").Get(ctx, "probe", metav1.GetOptions{})
 	if p.Status.Phase != corev1.PodSucceeded || !strings.Contains(string(logs), "probe-ok") {
-		t.Fatalf("probe pod %s, logs:\n%s", p.Status.Phase, logs)
+		st, _ := json.MarshalIndent(p.Status, "", " ")
+		t.Fatalf("probe pod %s, logs:\n%s\nstatus: %s\n%s", p.Status.Phase, logs, st, node.LogTails(20))
 	}
 
 	stopped = true

@@ -4,15 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"log"
 	"net"
 	"net/http"
 	"strings"
 	"sync"
 
 	"github.com/google/go-containerregistry/pkg/name"
+	ggcrregistry "github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
-	ggcrregistry "github.com/google/go-containerregistry/pkg/registry"
 )
 
 // Registry is an in-memory OCI registry on loopback that containerd uses as
@@ -38,7 +40,7 @@ func startRegistry() (*Registry, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Registry{Addr: lis.Addr().String(), lis: lis, handler: ggcrregistry.New(ggcrregistry.Logger(nil)),
+	r := &Registry{Addr: lis.Addr().String(), lis: lis, handler: ggcrregistry.New(ggcrregistry.Logger(log.New(io.Discard, "", 0))),
 		pushed: map[string]bool{}}
 	r.srv = &http.Server{Handler: http.HandlerFunc(r.serveHTTP)}
 	go func() { _ = r.srv.Serve(lis) }()
@@ -59,12 +61,18 @@ func (r *Registry) Push(ctx context.Context, ref string, img v1.Image) error {
 	if err != nil {
 		return err
 	}
+	// Marked before the write: the push itself asks for the tag first, which
+	// must not trigger the fallback.
+	key := tag.RepositoryStr() + ":" + tag.TagStr()
+	r.mu.Lock()
+	r.pushed[key] = true
+	r.mu.Unlock()
 	if err := remote.Write(tag, img, remote.WithContext(ctx)); err != nil {
+		r.mu.Lock()
+		delete(r.pushed, key)
+		r.mu.Unlock()
 		return fmt.Errorf("push %s: %w", ref, err)
 	}
-	r.mu.Lock()
-	r.pushed[tag.RepositoryStr()+":"+tag.TagStr()] = true
-	r.mu.Unlock()
 	return nil
 }
 

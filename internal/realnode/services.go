@@ -19,7 +19,7 @@ func (n *Node) startRegistry(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	img.Entrypoint = []string{"/bin/sleep", "2147483647"}
+	img.Entrypoint, img.Cmd = []string{"/bin/sleep", "2147483647"}, nil
 	built, err := ociimage.Build(img)
 	if err != nil {
 		return err
@@ -40,4 +40,3 @@ func (n *Node) startNetworkServices(context.Context) error {
 
 // WaitTimeout is a generous default for waiting on pods.
 const WaitTimeout = 2 * time.Minute
-
