@@ -5,6 +5,8 @@ IMAGE ?= ghcr.io/kfp-driver-plugin/kfp-driver-plugin:$(VERSION)
 export GONOSUMDB := github.com/kubeflow/pipelines
 export GOFLAGS := -mod=mod
 FUZZTIME ?= 30s
+HANDLER_FUZZTIME ?= 60s
+SOAK_MINUTES ?= 2
 
 .PHONY: build test unit lint fuzz bench tools image docker-image manifests plugin-yaml demo e2e
 
@@ -12,8 +14,10 @@ FUZZTIME ?= 30s
 build:
 	CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=$(VERSION)" -o bin/kfp-driver-plugin .
 
-## tools: build or reuse the real etcd, kube-apiserver, kubectl and Argo binaries in .tools/
+## tools: install the node's Debian packages when missing; build or reuse the real etcd, Kubernetes
+## (apiserver, kubectl, kubelet, controller-manager, scheduler) and Argo binaries (cached per machine, linked as .tools)
 tools:
+	./hack/node-packages.sh
 	./hack/tools.sh
 
 ## test: everything CI checks: tools, lint, unit + integration tests with -race, a short fuzz run
@@ -28,6 +32,11 @@ unit:
 
 fuzz:
 	go test -run '^$$' -fuzz '^FuzzDecodeArgs$$' -fuzztime $(FUZZTIME) ./plugin
+	go test -run '^$$' -fuzz '^FuzzHandler$$' -fuzztime $(HANDLER_FUZZTIME) ./plugin
+
+## soak: SOAK_MINUTES (2) of 16 concurrent callers against `serve` and the MLMD test server on 127.0.0.1
+soak: build
+	go run ./cmd/soak -binary bin/kfp-driver-plugin -minutes $(SOAK_MINUTES)
 
 ## bench: the benchmarks whose figures the README records
 bench: build

@@ -10,6 +10,19 @@ import (
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver"
 )
 
+// CheckArgs decodes and checks a call's arguments exactly as the handler
+// does: DecodeArgs, then the endpoint policy of ep (see applyEndpoints).
+func CheckArgs(raw map[string]json.RawMessage, ep driver.Endpoints) (*driver.Request, []string, error) {
+	req, unknown, err := DecodeArgs(raw)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := applyEndpoints(raw, ep, &req.Options); err != nil {
+		return nil, nil, err
+	}
+	return req, unknown, nil
+}
+
 // applyEndpoints holds a call's endpoint arguments to the admin's
 // configuration and then replaces them with it, so the driver and the
 // launcher command it renders use the configured services. Templates come

@@ -218,15 +218,12 @@ func (s *Server) handle(ctx context.Context, c *call, in *ExecuteRequest) *Execu
 		return failed(fmt.Errorf("template.plugin.%s: %v", PluginName, err))
 	}
 	c.typ = typeLabel(pa.Args["type"])
-	req, unknown, err := DecodeArgs(pa.Args)
+	req, unknown, err := CheckArgs(pa.Args, s.cfg.Endpoints)
 	if err != nil {
 		return failed(err)
 	}
 	c.req = req
 	s.logUnknown(unknown)
-	if err := applyEndpoints(pa.Args, s.cfg.Endpoints, &req.Options); err != nil {
-		return failed(err)
-	}
 	if err := s.checkNamespace(c.wf.Namespace); err != nil {
 		return failed(err)
 	}
