@@ -8,7 +8,7 @@ FUZZTIME ?= 30s
 HANDLER_FUZZTIME ?= 60s
 SOAK_MINUTES ?= 2
 
-.PHONY: build test unit lint fuzz bench tools image docker-image manifests plugin-yaml demo e2e
+.PHONY: build test unit lint fuzz soak bench tools image docker-image manifests plugin-yaml demo e2e
 
 ## build: the static binary in bin/ (same command as the Dockerfile's build stage)
 build:
