@@ -43,11 +43,14 @@ type typeKey struct {
 type runKey struct{ pipeline, run string }
 
 // maxCachedRuns bounds the per-client run cache; one agent serves one
-// workflow, so this is only reached by long-lived test or dev processes.
-const maxCachedRuns = 4096
+// workflow (one run), so this is only reached by long-lived test or dev
+// processes, and a miss costs one read.
+const maxCachedRuns = 64
 
-// maxCachedDAGs bounds the parent DAG cache the same way.
-const maxCachedDAGs = 16384
+// maxCachedDAGs bounds the parent DAG and membership caches the same way:
+// a workflow's DAG executions, loop iterations included, rarely exceed it,
+// and memory stays flat in a process that serves many (make soak).
+const maxCachedDAGs = 4096
 
 // NewClient wraps an established connection (the pool uses it; tests may
 // pass their own). Every RPC made through it is counted (Calls).

@@ -89,6 +89,7 @@ func percentile(ds []time.Duration, q float64) time.Duration {
 type sample struct {
 	at         time.Duration
 	rssKiB     int64
+	heapMiB    float64
 	goroutines int
 	calls      int64
 }
@@ -97,7 +98,8 @@ type sample struct {
 func sampler(ctx context.Context, pid int, metricsURL string, every time.Duration, st *stats, start time.Time) []sample {
 	var out []sample
 	take := func() {
-		out = append(out, sample{at: time.Since(start), rssKiB: rssKiB(pid), goroutines: goroutines(metricsURL), calls: st.calls.Load()})
+		m := scrape(metricsURL, "go_goroutines", "go_memstats_heap_inuse_bytes")
+		out = append(out, sample{at: time.Since(start), rssKiB: rssKiB(pid), heapMiB: m[1] / (1 << 20), goroutines: int(m[0]), calls: st.calls.Load()})
 	}
 	take()
 	t := time.NewTicker(every)
@@ -129,20 +131,26 @@ func rssKiB(pid int) int64 {
 	return -1
 }
 
-func goroutines(metricsURL string) int {
+// scrape reads the named unlabelled series from /metrics (-1 if absent).
+func scrape(metricsURL string, names ...string) []float64 {
+	out := make([]float64, len(names))
+	for i := range out {
+		out[i] = -1
+	}
 	resp, err := http.Get(metricsURL)
 	if err != nil {
-		return -1
+		return out
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "go_goroutines "); ok {
-			n, _ := strconv.Atoi(strings.TrimSpace(v))
-			return n
+		for i, name := range names {
+			if v, ok := strings.CutPrefix(line, name+" "); ok {
+				out[i], _ = strconv.ParseFloat(strings.TrimSpace(v), 64)
+			}
 		}
 	}
-	return -1
+	return out
 }
 
 // duplicates counts executions that repeat one driver step: the same
@@ -194,9 +202,9 @@ func report(w io.Writer, st *stats, samples []sample, elapsed time.Duration, run
 		fmt.Fprintf(w, "%-10s %9d %10s %10s\n", typ, len(ds), percentile(ds, .5).Round(10*time.Microsecond), percentile(ds, .99).Round(10*time.Microsecond))
 	}
 	st.mu.Unlock()
-	fmt.Fprintf(w, "%-8s %10s %11s %10s\n", "time", "RSS MiB", "goroutines", "calls")
+	fmt.Fprintf(w, "%-8s %10s %10s %11s %10s\n", "time", "RSS MiB", "heap MiB", "goroutines", "calls")
 	for _, s := range samples {
-		fmt.Fprintf(w, "%-8s %10.1f %11d %10d\n", s.at.Round(time.Second), float64(s.rssKiB)/1024, s.goroutines, s.calls)
+		fmt.Fprintf(w, "%-8s %10.1f %10.1f %11d %10d\n", s.at.Round(time.Second), float64(s.rssKiB)/1024, s.heapMiB, s.goroutines, s.calls)
 	}
 	fmt.Fprintf(w, "hostile calls answered Succeeded: %d; 5xx other than 503: %d; differing replies to identical concurrent calls: %d; transport errors: %d\n",
 		st.hostileSucceeded.Load(), st.badStatuses(), st.mismatches.Load(), st.transportErrors.Load())
