@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# make demo: the README's first command. Builds (or reuses, in .tools/) the
-# real etcd, kube-apiserver, Argo controller, argoexec and argo CLI, starts
-# them with our plugin registered, converts a real KFP-compiled workflow from
-# the corpus with `kfp-driver-plugin convert`, runs it to completion (Argo's
-# agent pod played on this host: argoexec agent init/main plus our real
-# `serve`), prints `argo get`, and stops everything.
+# make demo: the README's first command. Installs the node's Debian packages
+# when missing, builds (or reuses, cached per machine) the real etcd,
+# Kubernetes (apiserver, kubelet, controller-manager, scheduler) and Argo
+# (controller, argoexec, argo CLI), starts them as a one-node cluster with our
+# plugin installed from manifests/, converts a real KFP-compiled workflow from
+# the corpus with `kfp-driver-plugin convert`, runs it to completion on real
+# pods (Argo's agent pod with our sidecar image), prints `argo get` and the
+# phase timings, and stops everything. Needs root (containerd, kubelet).
 #
 #   demo/demo.sh                      add_numbers with a=1, b=2
 #   demo/demo.sh hello_world.yaml     any corpus workflow (convert/testdata/compiled-workflows)
@@ -13,6 +15,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export GONOSUMDB=github.com/kubeflow/pipelines
 
+./hack/node-packages.sh >/dev/null
 ./hack/tools.sh 2>/dev/null || ./hack/tools.sh # quiet when cached; show the build log otherwise
 
 args=()

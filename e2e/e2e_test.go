@@ -39,7 +39,7 @@ func startStack(t *testing.T) *Stack {
 	t.Helper()
 	tools := testenv.RequireTools(t, testenv.Etcd, testenv.KubeAPIServer, testenv.Kubectl, testenv.Kubelet,
 		testenv.ControllerManager, testenv.Scheduler, testenv.WorkflowController, testenv.Argoexec, testenv.ArgoCLI)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
 	s, err := Start(ctx, Options{ToolsDir: tools, Out: testWriter{t}})
 	if errors.Is(err, realnode.ErrHostUnsuitable) && !testenv.ToolsRequired() {

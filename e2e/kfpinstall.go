@@ -41,7 +41,7 @@ func (s *Stack) installKFP(ctx context.Context) error {
 	}
 	harnessPort, _ := strconv.Atoi(standin.HarnessPort)
 	for name, port := range map[string]int{mlmdService: mlmdPort, mlPipelineService: mlPipelinePort,
-		standin.HarnessService: harnessPort} {
+		standin.HarnessService: harnessPort, objectStoreService: objectStorePort} {
 		if err := s.hostService(ctx, kfpNamespace, name, port); err != nil {
 			return err
 		}

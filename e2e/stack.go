@@ -59,6 +59,7 @@ type Stack struct {
 	removeDir       bool
 	svc             *services
 	harness         *harness
+	objects         *objectStore
 	mlmdPool        *mlmd.Pool
 	mlmd            *mlmd.Client
 	mapper          *restmapper.DeferredDiscoveryRESTMapper
@@ -88,7 +89,7 @@ func (s *Stack) start(ctx context.Context) error {
 		{"etcd + kube-apiserver + CRDs", s.startCluster},
 		{"node: containerd, kubelet, controller-manager, scheduler", s.startNode},
 		{"images: sidecar (imported), argoexec, launcher stand-in", s.loadImages},
-		{"MLMD + ml-pipeline + harness servers", s.startServices},
+		{"MLMD + ml-pipeline + object store + harness servers", s.startServices},
 		{"KFP namespace: manifests/overlays/standalone + KFP stand-in", s.installKFP},
 		{"workflow-controller", s.startArgo},
 	}
@@ -121,7 +122,9 @@ func (s *Stack) startCluster(ctx context.Context) error {
 	if s.Workflows, err = wfclient.NewForConfig(c.RESTConfig); err != nil {
 		return err
 	}
-	if s.profileSettings, err = profile.LoadSettings(nil); err != nil {
+	// The profile controller as the multi-user overlay configures it (its
+	// params.env), with the object store keys the suite does not use.
+	if s.profileSettings, err = profile.LoadSettings([]string{profile.EnvMinioAccessKey + "=e2e-access", profile.EnvMinioSecretKey + "=e2e-secret"}); err != nil {
 		return err
 	}
 	return s.newMapper()
@@ -139,7 +142,10 @@ func (s *Stack) startServices(context.Context) error {
 		return err
 	}
 	s.mlmdPool = mlmd.NewPool(mlmd.Config{})
-	if s.mlmd, err = s.mlmdPool.Get(mlmd.Endpoint{Host: "127.0.0.1", Port: portOf(s.svc.MLMD.Addr)}); err != nil {
+	if s.mlmd, err = s.mlmdPool.Get(mlmd.Endpoint{Host: realnode.Gateway, Port: portOf(s.svc.MLMD.Addr)}); err != nil {
+		return err
+	}
+	if s.objects, err = startObjectStore(); err != nil {
 		return err
 	}
 	s.harness, err = startHarness(s)
@@ -173,6 +179,9 @@ func (s *Stack) Stop() error {
 	}
 	if s.harness != nil {
 		s.harness.stop()
+	}
+	if s.objects != nil {
+		s.objects.stop()
 	}
 	if s.mlmdPool != nil {
 		_ = s.mlmdPool.Close()

@@ -94,11 +94,18 @@ func iptablesRules() (string, error) {
 // lockPath serialises nodes across test processes on this machine.
 const lockPath = "/run/kfp-driver-plugin-realnode.lock"
 
-func lockMachine(ctx context.Context) (*os.File, error) {
+// lockWait bounds the wait for another test package's node: not the
+// caller's start deadline, since `go test ./...` runs packages side by side
+// and the other one may hold the node for its whole suite.
+const lockWait = 45 * time.Minute
+
+func lockMachine(context.Context) (*os.File, error) {
 	f, err := os.OpenFile(lockPath, os.O_CREATE|os.O_RDWR, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("node lock: %w", err)
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), lockWait)
+	defer cancel()
 	err = testenv.PollUntil(ctx, "the machine's node lock "+lockPath, nil, func(context.Context) (bool, error) {
 		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
 		if errors.Is(err, syscall.EWOULDBLOCK) {

@@ -82,6 +82,10 @@ func (n *Node) start(ctx context.Context) error {
 	if n.lock, err = lockMachine(ctx); err != nil {
 		return err
 	}
+	// The wait for the lock may have used up the caller's deadline (another
+	// package's suite held the node): the start itself gets its own.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), StartTimeout)
+	defer cancel()
 	if n.before, err = captureHost(); err != nil {
 		return err
 	}

@@ -81,6 +81,9 @@ func (c *Cluster) nodeAPIServerFlags() ([]string, error) {
 		"--kubelet-client-certificate=" + cert,
 		"--kubelet-client-key=" + key,
 		"--kubelet-preferred-address-types=Hostname",
+		// No kube-proxy: admission webhooks and aggregated APIs behind a
+		// Service are called at its endpoints (pod IPs on the node bridge).
+		"--enable-aggregator-routing=true",
 	}, nil
 }
 

@@ -87,7 +87,7 @@ func main() {
 
 func run(ctx context.Context, c config) (err error) {
 	start := time.Now()
-	startCtx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+	startCtx, cancel := context.WithTimeout(ctx, 15*time.Minute)
 	defer cancel()
 	s, err := e2e.Start(startCtx, e2e.Options{Out: os.Stdout, PluginBin: c.plugin})
 	if err != nil {
