@@ -1,7 +1,6 @@
 package webhook
 
 import (
-	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
@@ -44,12 +43,8 @@ type podMutator struct {
 	source PodMetadataSource
 }
 
-func (p podMutator) mutate(namespace string, raw []byte) mutation {
-	var pod agentPod
-	if err := json.Unmarshal(raw, &pod); err != nil {
-		return invalid("pod", err)
-	}
-	who := p.name(namespace, &pod)
+func (p podMutator) mutate(namespace string, pod *agentPod) mutation {
+	who := p.name(namespace, pod)
 	if pod.Metadata.Labels[componentLabel] != "agent" || !pod.hasContainer(pluginconfig.ContainerName) {
 		return mutation{outcome: outcomeUnchanged, log: fmt.Sprintf("pod %s: not an agent pod with the %s sidecar", who, pluginconfig.ContainerName)}
 	}

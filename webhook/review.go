@@ -39,15 +39,32 @@ func invalid(what string, err error) mutation {
 		warnings: []string{fmt.Sprintf("kfp-driver-plugin: %s left unchanged: %v", what, err)}}
 }
 
-// reviewHandler answers AdmissionReviews for one kind of object. It always
-// allows: the webhook only ever adds to what the user asked for.
-type reviewHandler struct {
-	kind    string // "workflow" or "pod": the metrics' kind label
-	mutate  func(*admissionv1.AdmissionRequest) mutation
-	metrics *Metrics
+// reviewHandler answers AdmissionReviews for one kind of object, decoded
+// as T in the same pass as the review (a second pass over a KFP workflow
+// costs as much as the first). It always allows: the webhook only ever adds
+// to what the user asked for.
+type reviewHandler[T any] struct {
+	kind     string // "workflow" or "pod": the metrics' kind label
+	group    string // the resource admitted (anything else is left alone)
+	resource string
+	mutate   func(namespace string, obj *T) mutation
+	metrics  *Metrics
 }
 
-func (h *reviewHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+// admissionReview is admission.k8s.io/v1 AdmissionReview with the object
+// decoded as T.
+type admissionReview[T any] struct {
+	APIVersion string               `json:"apiVersion"`
+	Kind       string               `json:"kind"`
+	Request    *admissionRequest[T] `json:"request"`
+}
+
+type admissionRequest[T any] struct {
+	admissionv1.AdmissionRequest
+	Object *T `json:"object"` // shadows AdmissionRequest.Object; nil when absent or null
+}
+
+func (h *reviewHandler[T]) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	if r.Method != http.MethodPost {
 		http.Error(w, "POST an AdmissionReview", http.StatusMethodNotAllowed)
@@ -64,7 +81,7 @@ func (h *reviewHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // review decodes the request and builds the answer. It never panics: a
 // panic in a mutator (our bug) is answered like malformed input.
-func (h *reviewHandler) review(w http.ResponseWriter, r *http.Request) (out *admissionv1.AdmissionReview, m mutation) {
+func (h *reviewHandler[T]) review(w http.ResponseWriter, r *http.Request) (out *admissionv1.AdmissionReview, m mutation) {
 	out = &admissionv1.AdmissionReview{
 		TypeMeta: metav1.TypeMeta{APIVersion: "admission.k8s.io/v1", Kind: "AdmissionReview"},
 		Response: &admissionv1.AdmissionResponse{Allowed: true},
@@ -75,14 +92,16 @@ func (h *reviewHandler) review(w http.ResponseWriter, r *http.Request) (out *adm
 			out.Response = &admissionv1.AdmissionResponse{UID: out.Response.UID, Allowed: true, Warnings: m.warnings}
 		}
 	}()
-	req, err := readReview(w, r)
+	req, err := readReview[T](w, r)
+	if req != nil {
+		out.Response.UID = req.UID // also for a request we could not read in full
+	}
 	if err != nil {
 		m = invalid("AdmissionReview", err)
 		out.Response.Warnings = m.warnings
 		return out, m
 	}
-	out.Response.UID = req.UID
-	m = h.mutate(req)
+	m = h.forCreate(req)
 	out.Response.Warnings = m.warnings
 	if len(m.patch) > 0 {
 		patch, err := json.Marshal(m.patch)
@@ -97,8 +116,25 @@ func (h *reviewHandler) review(w http.ResponseWriter, r *http.Request) (out *adm
 	return out, m
 }
 
+// forCreate mutates the object of a CREATE of the handler's resource and
+// leaves anything else alone: the webhook configuration asks for nothing
+// else, but a misconfigured one must not make us patch it.
+func (h *reviewHandler[T]) forCreate(req *admissionRequest[T]) mutation {
+	if req.Operation != admissionv1.Create || req.Resource.Group != h.group || req.Resource.Resource != h.resource || req.SubResource != "" {
+		return mutation{outcome: outcomeUnchanged, log: fmt.Sprintf("%s %s/%s %s/%s: not a %s CREATE, ignored",
+			req.Operation, req.Resource.Group, req.Resource.Resource, req.Namespace, req.Name, h.resource)}
+	}
+	if req.Object == nil {
+		return invalid(h.kind, errors.New("request has no object"))
+	}
+	return h.mutate(req.Namespace, req.Object)
+}
+
 // readReview reads a bounded admission.k8s.io/v1 AdmissionReview request.
-func readReview(w http.ResponseWriter, r *http.Request) (*admissionv1.AdmissionRequest, error) {
+// When the review decodes only in part (e.g. an object of the wrong shape)
+// the request is returned with the error, so that the answer carries its
+// uid.
+func readReview[T any](w http.ResponseWriter, r *http.Request) (*admissionRequest[T], error) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxRequestBytes))
 	if err != nil {
 		var tooBig *http.MaxBytesError
@@ -107,8 +143,12 @@ func readReview(w http.ResponseWriter, r *http.Request) (*admissionv1.AdmissionR
 		}
 		return nil, fmt.Errorf("read request: %w", err)
 	}
-	var review admissionv1.AdmissionReview
+	var review admissionReview[T]
 	if err := json.Unmarshal(body, &review); err != nil {
+		var typeErr *json.UnmarshalTypeError
+		if errors.As(err, &typeErr) && review.Request != nil {
+			return review.Request, fmt.Errorf("decode: %w", err)
+		}
 		return nil, fmt.Errorf("decode: %w", err)
 	}
 	if review.APIVersion != "admission.k8s.io/v1" || review.Kind != "AdmissionReview" {
@@ -128,22 +168,6 @@ func logMutation(m mutation) {
 		glog.Warning(m.log)
 	default:
 		glog.V(2).Info(m.log)
-	}
-}
-
-// forCreate applies mutate to the object of a CREATE of resource (group,
-// resource) and leaves anything else alone: the webhook configuration asks
-// for nothing else, but a misconfigured one must not make us patch it.
-func forCreate(group, resource string, mutate func(namespace string, raw []byte) mutation) func(*admissionv1.AdmissionRequest) mutation {
-	return func(req *admissionv1.AdmissionRequest) mutation {
-		if req.Operation != admissionv1.Create || req.Resource.Group != group || req.Resource.Resource != resource || req.SubResource != "" {
-			return mutation{outcome: outcomeUnchanged, log: fmt.Sprintf("%s %s/%s %s/%s: not a %s CREATE, ignored",
-				req.Operation, req.Resource.Group, req.Resource.Resource, req.Namespace, req.Name, resource)}
-		}
-		if len(req.Object.Raw) == 0 {
-			return invalid(resource, errors.New("request has no object"))
-		}
-		return mutate(req.Namespace, req.Object.Raw)
 	}
 }
 

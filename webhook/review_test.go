@@ -122,7 +122,8 @@ func TestHealthReadinessMetrics(t *testing.T) {
 // with a warning, not a dropped connection.
 func TestPanicAnsweredAllowed(t *testing.T) {
 	m := NewMetrics()
-	h := &reviewHandler{kind: "workflow", metrics: m, mutate: forCreate("argoproj.io", "workflows", func(string, []byte) mutation { panic("boom") })}
+	h := &reviewHandler[workflowHead]{kind: "workflow", group: "argoproj.io", resource: "workflows", metrics: m,
+		mutate: func(string, *workflowHead) mutation { panic("boom") }}
 	resp := post(t, h, WorkflowsPath, workflowReview(t, []byte(plainWorkflow)))
 	if resp.UID != "uid-1" || len(resp.Patch) != 0 || len(resp.Warnings) != 1 || !strings.Contains(resp.Warnings[0], "boom") {
 		t.Errorf("answer %+v", resp)

@@ -115,10 +115,10 @@ type Server struct {
 // /metrics.
 func NewServer(source PodMetadataSource, m *Metrics) *Server {
 	s := &Server{mux: http.NewServeMux()}
-	s.mux.Handle(WorkflowsPath, &reviewHandler{kind: "workflow", metrics: m,
-		mutate: forCreate("argoproj.io", "workflows", mutateWorkflow)})
-	s.mux.Handle(PodsPath, &reviewHandler{kind: "pod", metrics: m,
-		mutate: forCreate("", "pods", podMutator{source: source}.mutate)})
+	s.mux.Handle(WorkflowsPath, &reviewHandler[workflowHead]{kind: "workflow", group: "argoproj.io", resource: "workflows",
+		mutate: mutateWorkflow, metrics: m})
+	s.mux.Handle(PodsPath, &reviewHandler[agentPod]{kind: "pod", group: "", resource: "pods",
+		mutate: podMutator{source: source}.mutate, metrics: m})
 	s.mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok")) })
 	s.mux.HandleFunc("/readyz", s.readyz)
 	s.mux.Handle("/metrics", promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{}))

@@ -26,11 +26,7 @@ const (
 // mutateWorkflow converts KFP's driver templates of a workflow being
 // created. The workflow gets no spec.podMetadata: the admin's pod metadata
 // goes on the agent pod alone (mutatePod).
-func mutateWorkflow(namespace string, raw []byte) mutation {
-	head, err := decodeHead(raw)
-	if err != nil {
-		return invalid("workflow", err)
-	}
+func mutateWorkflow(namespace string, head *workflowHead) mutation {
 	who := head.name(namespace)
 	if head.annotations()[OptOutAnnotation] == "false" {
 		return mutation{outcome: outcomeOptedOut, log: fmt.Sprintf("workflow %s: %s=false, not converted", who, OptOutAnnotation)}
@@ -91,14 +87,6 @@ type workflowMeta struct {
 	GenerateName string            `json:"generateName"`
 	Namespace    string            `json:"namespace"`
 	Annotations  map[string]string `json:"annotations"`
-}
-
-func decodeHead(raw []byte) (*workflowHead, error) {
-	var h workflowHead
-	if err := json.Unmarshal(raw, &h); err != nil {
-		return nil, err
-	}
-	return &h, nil
 }
 
 func (h *workflowHead) annotations() map[string]string {
