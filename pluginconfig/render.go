@@ -34,7 +34,7 @@ const (
 	// by its owner (uid 8737, which the sidecar runs as), so the group adds
 	// nothing to reading it; 8737 rather than the runtime's default 0 keeps
 	// the sidecar out of the root group and whatever group 0 may read.
-	SidecarGID = 8737
+	SidecarGID   = 8737
 	DefaultImage = "ghcr.io/kfp-driver-plugin/kfp-driver-plugin:0.1.0"
 	Version      = "0.1.0"
 	Description  = "Kubeflow Pipelines v2 driver (ROOT_DAG, DAG, CONTAINER) as an Argo executor plugin"
