@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"strings"
 )
 
 // Endpoints are the services the driver talks to. They are the
@@ -56,8 +57,8 @@ func (e Endpoints) Validate() error {
 		if hp.host == "" {
 			return fmt.Errorf("%s address is empty", hp.what)
 		}
-		if _, _, err := net.SplitHostPort(net.JoinHostPort(hp.host, "1")); err != nil {
-			return fmt.Errorf("%s address %q: %v", hp.what, hp.host, err)
+		if strings.ContainsAny(hp.host, "/?#@ \t") || (strings.Contains(hp.host, ":") && net.ParseIP(hp.host) == nil) {
+			return fmt.Errorf("%s address %q is not a host name or IP address (give the port separately)", hp.what, hp.host)
 		}
 		if n, err := strconv.Atoi(hp.port); err != nil || n < 1 || n > 65535 {
 			return fmt.Errorf("%s port %q is not a port number", hp.what, hp.port)
