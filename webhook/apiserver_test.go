@@ -95,6 +95,23 @@ func TestWorkflowsOnRealAPIServer(t *testing.T) {
 			t.Errorf("the webhook was called for a namespace the selector leaves out")
 		}
 	})
+	t.Run("second replica keeps the first trusted", func(t *testing.T) {
+		// Each replica publishes its own CA; the bundle then holds both and
+		// the API server still reaches the first replica.
+		second := startReplica(ctx, t, c)
+		err := testenv.PollUntil(ctx, "two CAs in the caBundle", nil, func(ctx context.Context) (bool, error) {
+			n, err := w.bundleSize(ctx)
+			return n == 2, err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		second.stop(t)
+		stored := createWorkflow(ctx, t, c, kfpWorkflow(t, corpus[1].json, "after-second-replica"))
+		if stored.GetAnnotations()[ConvertedAnnotation] == "" {
+			t.Error("not converted once a second replica had added its CA")
+		}
+	})
 	t.Run("webhook stopped", func(t *testing.T) {
 		w.stop(t)
 		for _, wf := range corpus[:3] {

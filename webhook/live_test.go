@@ -73,6 +73,37 @@ func startLiveWebhook(ctx context.Context, t *testing.T, c *testenv.Cluster) *li
 	return w
 }
 
+// startReplica runs a second webhook like the first (its own port, the
+// same MutatingWebhookConfiguration), as the Deployment's second replica.
+func startReplica(ctx context.Context, t *testing.T, c *testenv.Cluster) *liveWebhook {
+	t.Helper()
+	rc := rest.CopyConfig(c.RESTConfig)
+	rc.Impersonate = rest.ImpersonationConfig{UserName: webhookAccount}
+	runCtx, cancel := context.WithCancel(context.Background())
+	w := &liveWebhook{c: c, addr: freeLocalAddr(t), cancel: cancel, done: make(chan error, 1)}
+	go func() {
+		w.done <- Run(runCtx, Config{Addr: w.addr, Grace: 5 * time.Second, RESTConfig: rc,
+			ConfigNamespace: webhookNamespace, IPs: []net.IP{net.IPv4(127, 0, 0, 1)}, WebhookConfigName: webhookConfigName})
+	}()
+	t.Cleanup(func() { w.stop(t) })
+	return w
+}
+
+// bundleSize is the number of CAs in the first webhook's caBundle.
+func (w *liveWebhook) bundleSize(ctx context.Context) (int, error) {
+	cfg, err := w.c.Dynamic.Resource(mutatingWebhookConfigurations).Get(ctx, webhookConfigName, metav1.GetOptions{})
+	if err != nil {
+		return 0, err
+	}
+	webhooks, _, _ := unstructured.NestedSlice(cfg.Object, "webhooks")
+	b64, _, _ := unstructured.NestedString(webhooks[0].(map[string]any), "clientConfig", "caBundle")
+	pemBytes, err := base64.StdEncoding.DecodeString(b64)
+	if err != nil {
+		return 0, err
+	}
+	return len(parseBundle(pemBytes)), nil
+}
+
 func (w *liveWebhook) stop(t *testing.T) {
 	t.Helper()
 	w.cancel()
