@@ -58,6 +58,9 @@ type certSource interface {
 
 // Run serves the webhook until ctx is done, then drains.
 func Run(ctx context.Context, cfg Config) error {
+	if cfg.ConfigNamespace == "" {
+		return errors.New("webhook: the plugin ConfigMap's namespace is not set (--config-namespace or $POD_NAMESPACE)")
+	}
 	client, err := dynamic.NewForConfig(cfg.RESTConfig)
 	if err != nil {
 		return fmt.Errorf("webhook: kubernetes client: %w", err)

@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"context"
 	"encoding/base64"
 	"net"
 	"reflect"
@@ -8,6 +9,7 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/rest"
 )
 
 func TestServingNames(t *testing.T) {
@@ -50,5 +52,17 @@ func TestSetBundles(t *testing.T) {
 	}
 	if _, err := setBundles(&unstructured.Unstructured{Object: map[string]any{"webhooks": []any{"x"}}}, ca.caPEM, now); err == nil {
 		t.Error("a webhook that is not an object was accepted")
+	}
+}
+
+func TestRunNeedsSettings(t *testing.T) {
+	for name, cfg := range map[string]Config{
+		"no ConfigMap namespace":     {Addr: "127.0.0.1:0", RESTConfig: &rest.Config{Host: "https://127.0.0.1:1"}, WebhookConfigName: "x", DNSNames: []string{"x"}},
+		"self-managed without names": {Addr: "127.0.0.1:0", RESTConfig: &rest.Config{Host: "https://127.0.0.1:1"}, ConfigNamespace: "kubeflow", WebhookConfigName: "x"},
+		"missing certificate files":  {Addr: "127.0.0.1:0", RESTConfig: &rest.Config{Host: "https://127.0.0.1:1"}, ConfigNamespace: "kubeflow", CertFile: "/nonexistent/tls.crt", KeyFile: "/nonexistent/tls.key"},
+	} {
+		if err := Run(context.Background(), cfg); err == nil {
+			t.Errorf("%s: Run started", name)
+		}
 	}
 }
