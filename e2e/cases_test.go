@@ -16,14 +16,15 @@ var (
 var corpusCases = []tcase{
 	// --- parameters
 	{file: "hello_world.yaml", covers: "one container task; the patch's image reaches the executor pod",
-		checks: []check{ran("echo", 1), driverMessage("echo-driver", "cache miss"),
+		checks: []check{ran("echo", 1), driverMessage("echo-driver", "cache miss"), ranUserCode("echo"),
 			mainImage("echo", "registry.access.redhat.com/ubi9/python-311:latest")}},
 	{file: "add_numbers.yaml", covers: "required pipeline parameters from the run's runtime config",
 		params: map[string]any{"a": 1, "b": 2},
 		checks: []check{param("add-numbers", "a", 1), param("add-numbers", "b", 2)}},
 	{file: "producer_consumer_param_pipeline.yaml", covers: "parameter from pipeline input, then from an upstream task",
-		b:      Behaviour{Produce: rules{"producer": prefix("produced from ", "input_text")}.produce()},
-		checks: []check{param("producer", "input_text", "Hello world"), param("consumer", "input_value", "produced from Hello world")}},
+		checks: []check{param("producer", "input_text", "Hello world"), ranUserCode("producer", "consumer"),
+			// what the producer's echo really wrote to its output file
+			param("consumer", "input_value", "Hello world, this is an output parameter\n")}},
 	{file: "mixed_parameters.yaml", covers: "constant and an output surfaced through two nested DAG levels",
 		b:      Behaviour{Produce: rules{"core-comp": 41}.produce()},
 		checks: []check{param("crust-comp", "x", 2), param("crust-comp", "y", 41)}},

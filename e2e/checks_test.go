@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 
@@ -277,6 +278,19 @@ func artifactPerRun(task, input, producer, output string) check {
 		sort.Strings(want)
 		if !reflect.DeepEqual(got, want) {
 			return fmt.Errorf("%s: input %s over %d runs = %v, want one each of %s.%s %v", task, input, len(ls), got, producer, output, want)
+		}
+		return nil
+	}
+}
+
+// ranUserCode: each task's user command ran for real in its executor pod
+// (not the Behaviour's stand-in outputs).
+func ranUserCode(tasks ...string) check {
+	return func(r *Result) error {
+		for _, task := range tasks {
+			if !slices.Contains(r.RanUserCode, task) {
+				return fmt.Errorf("%s: user code did not run for real (ran: %v)", task, r.RanUserCode)
+			}
 		}
 		return nil
 	}

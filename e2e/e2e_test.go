@@ -2,8 +2,8 @@ package e2e
 
 import (
 	"context"
-	"flag"
 	"errors"
+	"flag"
 	"os"
 	"strconv"
 	"strings"
@@ -18,10 +18,10 @@ import (
 // mostly waits for Argo's one-second requeue and patch ticks, not for CPU,
 // so the default -parallel (GOMAXPROCS: 2 in CI) would leave the machine
 // idle; TestMain raises it unless -parallel was given.
-const workflowsAtOnce = 12
+const workflowsAtOnce = 6
 
 // caseTimeout bounds one workflow run (a cold CI machine is slow).
-const caseTimeout = 4 * time.Minute
+const caseTimeout = 8 * time.Minute
 
 func TestMain(m *testing.M) {
 	flag.Parse()
@@ -68,4 +68,3 @@ func (w testWriter) Write(b []byte) (int, error) {
 	w.t.Log(strings.TrimRight(string(b), "\n"))
 	return len(b), nil
 }
-

@@ -103,4 +103,3 @@ func goBuild(ctx context.Context, out, pkg string) error {
 	}
 	return nil
 }
-

@@ -24,6 +24,9 @@ type Result struct {
 	Launches []*Launched
 	// Kube reads the cluster as admin.
 	Kube kubernetes.Interface
+	// RanUserCode are the tasks whose user command ran for real in their
+	// executor pod (the launcher stand-in could run it).
+	RanUserCode []string
 }
 
 // Launched is one container task that ran.
@@ -42,7 +45,7 @@ func (s *Stack) Result(ctx context.Context, wf *wfv1.Workflow) (*Result, error) 
 	if err != nil {
 		return nil, err
 	}
-	r := &Result{Workflow: wf, Kube: s.Cluster.Client}
+	r := &Result{Workflow: wf, Kube: s.Cluster.Client, RanUserCode: s.RanUserCode(wf.Namespace)}
 	for _, n := range sortedNodes(wf) {
 		patch := inputParam(n, "pod-spec-patch")
 		if n.Type != wfv1.NodeTypePod || patch == "" {

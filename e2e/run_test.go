@@ -42,8 +42,13 @@ func TestEndToEnd(t *testing.T) {
 		parallel(t, "cache/artifact_cache", func(t *testing.T) { testCacheHit(t, s, "artifact_cache.yaml", "core-comp", "crust-comp") })
 		runSweep(t, s)
 	})
-	s.Timings.Add(fmt.Sprintf("%d cases (%s workflows at a time)", casesRun.Load(), flag.Lookup("test.parallel").Value), time.Since(start))
+	s.Timings.Add(fmt.Sprintf("%d cases (%s workflows at a time), %d ran user code for real", casesRun.Load(),
+		flag.Lookup("test.parallel").Value, ranUserCases.Load()), time.Since(start))
 }
+
+// ranUserCases counts the cases in which some task's user command ran for
+// real (the rest published their Behaviour's outputs: Python components).
+var ranUserCases atomic.Int32
 
 // casesRun counts the cases that ran (-run may pick a few), for the timings.
 var casesRun atomic.Int32
@@ -82,6 +87,10 @@ func runCase(t *testing.T, s *Stack, ns string, c tcase) *Result {
 		if err := ch(r); err != nil {
 			t.Error(err)
 		}
+	}
+	if len(r.RanUserCode) > 0 {
+		t.Logf("user code ran for real: %v", r.RanUserCode)
+		ranUserCases.Add(1)
 	}
 	return r
 }

@@ -32,11 +32,13 @@ func container(ctx context.Context, c *clients, flags map[string]string, user []
 	for name, def := range launch.Component.GetOutputDefinitions().GetParameters() {
 		q.Outputs[name] = def.GetParameterType().String()
 	}
-	if runnable(user) {
-		q.RanUserCode = true
+	if user = resolvePlaceholders(user, launch.Input); runnable(user) {
 		if q.ExitCode, q.Produced, err = runUser(ctx, launch, user, stdout, stderr); err != nil {
 			return 1, err
 		}
+		// 127: the shell found no such command (gsutil, ...): the user code
+		// cannot run in this image after all.
+		q.RanUserCode = q.ExitCode != commandNotFound
 	}
 	ans, err := ask(ctx, q)
 	if err != nil {
@@ -60,6 +62,9 @@ func container(ctx context.Context, c *clients, flags map[string]string, user []
 	}
 	return 0, nil
 }
+
+// commandNotFound is a POSIX shell's exit status for a missing command.
+const commandNotFound = 127
 
 // runnable reports whether this image can run the user command: a program
 // it has, and no Python (the KFP SDK's executor cannot run here).

@@ -3,16 +3,18 @@ package realnode
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/netip"
 	"strings"
 	"sync"
-	"time"
 
 	discoveryv1 "k8s.io/api/discovery/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
+	corelisters "k8s.io/client-go/listers/core/v1"
+	discoverylisters "k8s.io/client-go/listers/discovery/v1"
 
 	"golang.org/x/net/dns/dnsmessage"
 )
@@ -22,19 +24,35 @@ import (
 // addresses (the kubernetes Service with ServiceIP), and NXDOMAIN for every
 // other name. It never forwards a query.
 type DNS struct {
-	conn   net.PacketConn
-	client kubernetes.Interface
-	wg     sync.WaitGroup
+	conn     net.PacketConn
+	services corelisters.ServiceLister
+	slices   discoverylisters.EndpointSliceLister
+	stopCh   chan struct{}
+	wg       sync.WaitGroup
 }
 
 const dnsTTL = 5
 
-func startDNS(addr string, client kubernetes.Interface) (*DNS, error) {
+// startDNS answers from informer caches of Services and EndpointSlices: a
+// query never waits for the apiserver, which a loaded machine makes slow
+// (an answer that came too late would read as "no such host").
+func startDNS(ctx context.Context, addr string, client kubernetes.Interface) (*DNS, error) {
+	f := informers.NewSharedInformerFactory(client, 0)
+	d := &DNS{services: f.Core().V1().Services().Lister(), slices: f.Discovery().V1().EndpointSlices().Lister(),
+		stopCh: make(chan struct{})}
+	f.Start(d.stopCh)
+	for typ, ok := range f.WaitForCacheSync(ctx.Done()) {
+		if !ok {
+			close(d.stopCh)
+			return nil, fmt.Errorf("dns: %v informer did not sync", typ)
+		}
+	}
 	conn, err := net.ListenPacket("udp", addr)
 	if err != nil {
+		close(d.stopCh)
 		return nil, err
 	}
-	d := &DNS{conn: conn, client: client}
+	d.conn = conn
 	d.wg.Add(1)
 	go d.serve()
 	return d, nil
@@ -104,17 +122,14 @@ func (d *DNS) lookup(name string) (addrs []netip.Addr, found bool) {
 	if svc == "kubernetes" && ns == "default" {
 		return []netip.Addr{netip.MustParseAddr(ServiceIP)}, true
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	if _, err := d.client.CoreV1().Services(ns).Get(ctx, svc, metav1.GetOptions{}); err != nil {
-		return nil, !apierrors.IsNotFound(err)
+	if _, err := d.services.Services(ns).Get(svc); err != nil {
+		return nil, false
 	}
-	slices, err := d.client.DiscoveryV1().EndpointSlices(ns).List(ctx,
-		metav1.ListOptions{LabelSelector: discoveryv1.LabelServiceName + "=" + svc})
+	slices, err := d.slices.EndpointSlices(ns).List(labels.SelectorFromSet(labels.Set{discoveryv1.LabelServiceName: svc}))
 	if err != nil {
 		return nil, true
 	}
-	for _, s := range slices.Items {
+	for _, s := range slices {
 		for _, ep := range s.Endpoints {
 			if ep.Conditions.Ready != nil && !*ep.Conditions.Ready {
 				continue
@@ -142,4 +157,5 @@ func serviceName(name string) (svc, ns string, ok bool) {
 func (d *DNS) stop() {
 	d.conn.Close()
 	d.wg.Wait()
+	close(d.stopCh)
 }

@@ -86,6 +86,9 @@ func (n *Node) start(ctx context.Context) error {
 	// package's suite held the node): the start itself gets its own.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), StartTimeout)
 	defer cancel()
+	if err := cleanStale(); err != nil {
+		return fmt.Errorf("cleaning up after a node that was killed: %w", err)
+	}
 	if n.before, err = captureHost(); err != nil {
 		return err
 	}

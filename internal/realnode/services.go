@@ -29,9 +29,9 @@ func (n *Node) startRegistry(ctx context.Context) error {
 
 // startNetworkServices starts the cluster DNS and the apiserver forwarder on
 // the bridge.
-func (n *Node) startNetworkServices(context.Context) error {
+func (n *Node) startNetworkServices(ctx context.Context) error {
 	var err error
-	if n.DNS, err = startDNS(net.JoinHostPort(Gateway, "53"), n.Cluster.Client); err != nil {
+	if n.DNS, err = startDNS(ctx, net.JoinHostPort(Gateway, "53"), n.Cluster.Client); err != nil {
 		return err
 	}
 	n.forward, err = startForwarder(net.JoinHostPort(ServiceIP, "443"), "127.0.0.1:"+n.Cluster.APIServerPort())
