@@ -295,3 +295,18 @@ func ranUserCode(tasks ...string) check {
 		return nil
 	}
 }
+
+// serviceAccount: the workflow, so its agent and executor pods, ran as sa.
+func serviceAccount(sa string) check {
+	return func(r *Result) error {
+		if got := r.Workflow.Spec.ServiceAccountName; got != sa {
+			return fmt.Errorf("workflow ran as %q, want %q", got, sa)
+		}
+		for _, l := range r.Launches {
+			if l.Pod != nil && l.Pod.Spec.ServiceAccountName != sa {
+				return fmt.Errorf("pod %s ran as %q, want %q", l.Pod.Name, l.Pod.Spec.ServiceAccountName, sa)
+			}
+		}
+		return nil
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/e2e/standin"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/internal/realnode"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/internal/testenv"
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/pluginconfig"
 )
 
 // installKFP sets up the KFP namespace as an admin following the README
@@ -38,6 +39,9 @@ func (s *Stack) installKFP(ctx context.Context) error {
 		if _, err := s.Cluster.Kubectl(ctx, args...); err != nil {
 			return err
 		}
+	}
+	if err := s.waitTokens(ctx, kfpNamespace, pluginconfig.ServiceAccountName, StandaloneSA); err != nil {
+		return err
 	}
 	harnessPort, _ := strconv.Atoi(standin.HarnessPort)
 	for name, port := range map[string]int{mlmdService: mlmdPort, mlPipelineService: mlPipelinePort,

@@ -37,6 +37,12 @@ func TestEndToEnd(t *testing.T) {
 		parallel(t, "observe/driver-error-in-argo-get", func(t *testing.T) { testDriverErrorInArgoGet(t, s) })
 		parallel(t, "observe/sidecar-in-agent-pod", func(t *testing.T) { testSidecarInAgentPod(t, s) })
 		parallel(t, "observe/argo-logs-shows-plugin-lines", func(t *testing.T) { testArgoLogs(t, s) })
+		parallel(t, "install/standalone-kfp-namespace", func(t *testing.T) {
+			// The KFP namespace as overlays/standalone sets it up: runs as
+			// pipeline-runner, with only the install's permissions.
+			runCase(t, s, kfpNamespace, tcase{file: "add_numbers.yaml", params: map[string]any{"a": 1, "b": 2},
+				checks: []check{param("add-numbers", "a", 1), param("add-numbers", "b", 2), serviceAccount(StandaloneSA)}})
+		})
 		parallel(t, "derived/parallelfor_over_artifacts", func(t *testing.T) { testArtifactLoop(t, s) })
 		parallel(t, "cache/parameter_cache", func(t *testing.T) { testCacheHit(t, s, "parameter_cache.yaml", "core-comp", "crust-comp") })
 		parallel(t, "cache/artifact_cache", func(t *testing.T) { testCacheHit(t, s, "artifact_cache.yaml", "core-comp", "crust-comp") })

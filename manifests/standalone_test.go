@@ -7,15 +7,17 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/pluginconfig"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/profile"
 )
 
 func TestStandaloneAccount(t *testing.T) {
 	objs, _ := kustomize(t, "overlays/standalone")
 	sa := get(t, objs, "ServiceAccount", profile.PluginServiceAccount)
-	secrets, _, _ := unstructured.NestedSlice(sa.Object, "secrets")
-	if len(secrets) != 1 || secrets[0].(map[string]any)["name"] != profile.PluginTokenSecret {
-		t.Errorf("secrets %v, want [%s] (Argo reads secrets[0])", secrets, profile.PluginTokenSecret)
+	// Argo finds the token Secret by name; listing it would make Kubernetes
+	// treat it as a legacy auto-generated token.
+	if secrets, found, _ := unstructured.NestedSlice(sa.Object, "secrets"); found {
+		t.Errorf("the plugin ServiceAccount lists secrets %v", secrets)
 	}
 	for secret, account := range map[string]string{profile.PluginTokenSecret: profile.PluginServiceAccount, "pipeline-runner.service-account-token": "pipeline-runner"} {
 		s := get(t, objs, "Secret", secret)
@@ -28,6 +30,13 @@ func TestStandaloneAccount(t *testing.T) {
 	if str(t, rb, "roleRef", "name") != profile.DefaultClusterRole || len(subjects) != 1 ||
 		subjects[0].(map[string]any)["namespace"] != sa.GetNamespace() {
 		t.Errorf("RoleBinding %v does not bind the plugin role to %s/%s", rb.Object, sa.GetNamespace(), sa.GetName())
+	}
+	// The agent container runs as pipeline-runner.
+	agent := get(t, objs, "RoleBinding", profile.AgentRoleBinding)
+	subjects, _, _ = unstructured.NestedSlice(agent.Object, "subjects")
+	if str(t, agent, "roleRef", "name") != pluginconfig.AgentClusterRole || len(subjects) != 1 ||
+		subjects[0].(map[string]any)["name"] != "pipeline-runner" || subjects[0].(map[string]any)["namespace"] != "kubeflow" {
+		t.Errorf("agent RoleBinding %v does not bind the agent role to kubeflow/pipeline-runner", agent.Object)
 	}
 }
 
