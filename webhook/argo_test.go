@@ -3,6 +3,7 @@ package webhook
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -11,7 +12,9 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/yaml"
 
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/convert"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/internal/testenv"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/plugin"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/pluginconfig"
@@ -34,6 +37,10 @@ var (
 //   - a change of the plugin ConfigMap applies to the next agent pod;
 //   - a Workflow the controller creates from a CronWorkflow whose
 //     workflowSpec has KFP's driver templates is converted too.
+//   - with the agent pod webhook at Fail (istio-strict-mtls) and the webhook
+//     down, the agent pod is refused, Argo retries it as a transient error
+//     without failing the run, and creates it, with the metadata, once the
+//     webhook is back.
 func TestArgoControllerPathsOnRealAPIServer(t *testing.T) {
 	testenv.RequireTools(t, testenv.WorkflowController)
 	c := testenv.StartCluster(t)
@@ -44,7 +51,7 @@ func TestArgoControllerPathsOnRealAPIServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	setPluginConfigMap(ctx, t, c, adminLabels, adminAnnotations)
-	startLiveWebhook(ctx, t, c)
+	live := startLiveWebhook(ctx, t, c)
 	argo := c.StartArgoController(t, "argo", nil)
 	t.Cleanup(func() {
 		if t.Failed() {
@@ -131,6 +138,101 @@ func TestArgoControllerPathsOnRealAPIServer(t *testing.T) {
 			t.Errorf("workflow %s from the CronWorkflow was not converted (annotations %v)", wf.GetName(), wf.GetAnnotations())
 		}
 	})
+
+	t.Run("agent pods wait while the webhook is down (Fail)", func(t *testing.T) {
+		failClosed(ctx, t, c, live, argo)
+	})
+}
+
+// failClosed: with the agent pod webhook set to Fail (as in
+// overlays/istio-strict-mtls) and the webhook down, the API server refuses
+// the agent pod of an already converted workflow; Argo takes the refusal
+// as transient and keeps trying, so the run waits without failing, and
+// once the webhook is back the agent pod is created with the metadata.
+func failClosed(ctx context.Context, t *testing.T, c *testenv.Cluster, live *liveWebhook, argo *testenv.ArgoController) {
+	t.Helper()
+	live.stop(t)
+	setAgentPodFailurePolicy(ctx, t, c, "Fail")
+	err := testenv.PollUntil(ctx, "the API server refusing agent pods", nil, func(ctx context.Context) (bool, error) {
+		_, err := c.Client.CoreV1().Pods(enabledNS).Create(ctx, bareAgentPod(), metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}})
+		return err != nil && strings.Contains(err.Error(), "failed calling webhook"), nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	converted, err := convert.Workflow(corpusFile(t, "hello_world.yaml"), convert.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := yaml.YAMLToJSON(converted)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wf := createWorkflow(ctx, t, c, kfpWorkflow(t, j, "fail-closed"))
+	refused := "Failed to create Agent pod"
+	err = testenv.PollUntil(ctx, "the controller retrying the refused agent pod", nil, func(context.Context) (bool, error) {
+		return strings.Count(argo.Tail(400), refused) >= 2, nil // at least one retry
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pods := listPods(ctx, t, c, "workflows.argoproj.io/workflow="+wf.GetName()+",workflows.argoproj.io/component=agent"); len(pods) != 0 {
+		t.Fatalf("agent pod %s created without the webhook", pods[0].Name)
+	}
+	if phases := nodePhases(ctx, t, c, wf.GetName()); phases["Error"]+phases["Failed"] != 0 {
+		t.Fatalf("nodes failed while the webhook was down: %v", phases)
+	}
+	startReplicaAt(ctx, t, c, live.addr) // the webhook is back, on the registered address
+	agent := waitPod(ctx, t, c, wf.GetName(), "workflows.argoproj.io/component=agent")
+	if agent.Labels["team"] != "changed" {
+		t.Errorf("agent pod created after the webhook came back has labels %v", agent.Labels)
+	}
+}
+
+func nodePhases(ctx context.Context, t *testing.T, c *testenv.Cluster, name string) map[string]int {
+	t.Helper()
+	got, err := c.Dynamic.Resource(workflowsGVR).Namespace(enabledNS).Get(ctx, name, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nodes, _, _ := unstructured.NestedMap(got.Object, "status", "nodes")
+	phases := map[string]int{}
+	for _, raw := range nodes {
+		phases[fmt.Sprint(raw.(map[string]any)["phase"])]++
+	}
+	return phases
+}
+
+func listPods(ctx context.Context, t *testing.T, c *testenv.Cluster, selector string) []corev1.Pod {
+	t.Helper()
+	pods, err := c.Client.CoreV1().Pods(enabledNS).List(ctx, metav1.ListOptions{LabelSelector: selector})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pods.Items
+}
+
+// setAgentPodFailurePolicy sets the agent pod webhook's failure policy, as
+// overlays/istio-strict-mtls does.
+func setAgentPodFailurePolicy(ctx context.Context, t *testing.T, c *testenv.Cluster, policy string) {
+	t.Helper()
+	res := c.Dynamic.Resource(mutatingWebhookConfigurations)
+	cfg, err := res.Get(ctx, webhookConfigName, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	webhooks, _, _ := unstructured.NestedSlice(cfg.Object, "webhooks")
+	for _, raw := range webhooks {
+		if wh := raw.(map[string]any); strings.HasPrefix(fmt.Sprint(wh["name"]), "agent-pods.") {
+			wh["failurePolicy"] = policy
+		}
+	}
+	if err := unstructured.SetNestedSlice(cfg.Object, webhooks, "webhooks"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := res.Update(ctx, cfg, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func corpusFile(t *testing.T, name string) []byte {

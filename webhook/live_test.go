@@ -77,10 +77,16 @@ func startLiveWebhook(ctx context.Context, t *testing.T, c *testenv.Cluster) *li
 // same MutatingWebhookConfiguration), as the Deployment's second replica.
 func startReplica(ctx context.Context, t *testing.T, c *testenv.Cluster) *liveWebhook {
 	t.Helper()
+	return startReplicaAt(ctx, t, c, freeLocalAddr(t))
+}
+
+// startReplicaAt is startReplica on addr.
+func startReplicaAt(ctx context.Context, t *testing.T, c *testenv.Cluster, addr string) *liveWebhook {
+	t.Helper()
 	rc := rest.CopyConfig(c.RESTConfig)
 	rc.Impersonate = rest.ImpersonationConfig{UserName: webhookAccount}
 	runCtx, cancel := context.WithCancel(context.Background())
-	w := &liveWebhook{c: c, addr: freeLocalAddr(t), cancel: cancel, done: make(chan error, 1)}
+	w := &liveWebhook{c: c, addr: addr, cancel: cancel, done: make(chan error, 1)}
 	go func() {
 		w.done <- Run(runCtx, Config{Addr: w.addr, Grace: 5 * time.Second, RESTConfig: rc,
 			ConfigNamespace: webhookNamespace, IPs: []net.IP{net.IPv4(127, 0, 0, 1)}, WebhookConfigName: webhookConfigName})
