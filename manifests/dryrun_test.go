@@ -11,10 +11,12 @@ import (
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/internal/testenv"
 )
 
-// Every overlay (and the Argo component on a stand-in of Argo's Deployment)
+// Every overlay (and the Argo component on a stand-in of Argo's Deployment,
+// and the cert-manager component on the standalone overlay)
 // passes a server-side dry-run apply on a real kube-apiserver: schemas,
 // immutable fields, RBAC objects and the CRD-backed kinds (PodDefault;
-// stand-ins for DecoratorController and PeerAuthentication) are accepted.
+// stand-ins for DecoratorController, PeerAuthentication and cert-manager's
+// Issuer and Certificate) are accepted.
 func TestOverlaysServerSideDryRun(t *testing.T) {
 	testenv.RequireTools(t, testenv.Kubectl)
 	c := testenv.StartCluster(t)
@@ -37,11 +39,18 @@ func TestOverlaysServerSideDryRun(t *testing.T) {
 			t.Fatalf("unknown field accepted: %v", err)
 		}
 	})
-	dirs := append(append([]string(nil), Overlays...), argoKustomization(t))
+	components := map[string]string{
+		argoKustomization(t): "components/argo-executor-plugins",
+		componentKustomization(t, "overlays/standalone", "components/webhook-cert-manager"): "components/webhook-cert-manager",
+	}
+	dirs := append([]string(nil), Overlays...)
+	for dir := range components {
+		dirs = append(dirs, dir)
+	}
 	for _, dir := range dirs {
 		name := dir
 		if filepath.IsAbs(dir) {
-			name = "components/argo-executor-plugins"
+			name = components[dir]
 		}
 		t.Run(name, func(t *testing.T) {
 			objs, raw := kustomize(t, dir)
