@@ -10,6 +10,7 @@ import (
 	"time"
 
 	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // tcase is one corpus workflow run end to end.
@@ -20,6 +21,13 @@ type tcase struct {
 	b      Behaviour      // what its user code does
 	checks []check
 	phase  wfv1.WorkflowPhase // expected; "" means Succeeded
+	// secrets and claims the user creates in the namespace before the run
+	// (kfp-kubernetes mounts them by name).
+	secrets, claims []string
+	// pending: the run is expected to stay Pending on an executor pod the
+	// scheduler cannot place; argo get must show this reason. The run is
+	// then stopped.
+	pending string
 }
 
 func (c tcase) name() string { return strings.TrimSuffix(c.file, ".yaml") }
@@ -73,6 +81,19 @@ func runCase(t *testing.T, s *Stack, ns string, c tcase) *Result {
 	ctx, cancel := context.WithTimeout(context.Background(), caseTimeout)
 	defer cancel()
 	s.SetBehaviour(ns, c.b)
+	if err := s.PrepareNamespace(ctx, ns); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.createSecrets(ctx, ns, c.secrets); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.createClaims(ctx, ns, c.claims); err != nil {
+		t.Fatal(err)
+	}
+	if c.pending != "" {
+		testPending(ctx, t, s, ns, c)
+		return nil
+	}
 	wf, err := s.Run(ctx, ns, c.file, c.params)
 	if err != nil {
 		t.Fatal(err)
@@ -114,4 +135,41 @@ func testArtifactLoop(t *testing.T, s *Stack) {
 		artifactPerRun("print-artifact", "a", "write-artifact", "out"),
 		artifactFrom("read-and-join", "artifacts", "write-artifact", "out"),
 	}})
+}
+
+// testPending submits c and waits until `argo get` shows its executor pod
+// Pending with the scheduler's reason c.pending (the node lacks what the
+// task asks for), checks the pod carries the kfp-kubernetes toleration the
+// driver put in its patch, then stops the run.
+func testPending(ctx context.Context, t *testing.T, s *Stack, ns string, c tcase) {
+	wf := submit(ctx, t, s, ns, c.file)
+	var out string
+	err := poll(ctx, "argo get to show "+c.pending, func() (bool, error) {
+		var err error
+		out, err = s.ArgoCLI(ctx, "get", wf.Name, "-n", ns)
+		return strings.Contains(out, c.pending), err
+	})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	t.Logf("argo get %s:\n%s", wf.Name, out)
+	done, err := s.Workflows.ArgoprojV1alpha1().Workflows(ns).Get(ctx, wf.Name, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pod("verify-gpu-scheduled", hasToleration("nvidia.com/gpu"))(mustResult(ctx, t, s, done)); err != nil {
+		t.Error(err)
+	}
+	if _, err := s.ArgoCLI(ctx, "stop", wf.Name, "-n", ns); err != nil {
+		t.Error(err)
+	}
+}
+
+func mustResult(ctx context.Context, t *testing.T, s *Stack, wf *wfv1.Workflow) *Result {
+	t.Helper()
+	r, err := s.Result(ctx, wf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
 }

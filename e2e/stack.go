@@ -65,6 +65,13 @@ type Stack struct {
 	mapper          *restmapper.DeferredDiscoveryRESTMapper
 	profileSettings profile.Settings
 	behaviour       behaviours
+	stopInformers   chan struct{}
+}
+
+func (s *Stack) logf(format string, args ...any) {
+	if s.opts.Out != nil {
+		fmt.Fprintf(s.opts.Out, format+"\n", args...)
+	}
 }
 
 // Start brings everything up; ctx bounds the start only. On error what was
@@ -88,6 +95,7 @@ func (s *Stack) start(ctx context.Context) error {
 		{"build kfp-driver-plugin", s.buildPlugin},
 		{"etcd + kube-apiserver + CRDs", s.startCluster},
 		{"node: containerd, kubelet, controller-manager, scheduler", s.startNode},
+		{"volume provisioner (hostPath)", s.startProvisioner},
 		{"images: sidecar (imported), argoexec, launcher stand-in", s.loadImages},
 		{"MLMD + ml-pipeline + object store + harness servers", s.startServices},
 		{"KFP namespace: manifests/overlays/standalone + KFP stand-in", s.installKFP},
@@ -173,6 +181,9 @@ func (s *Stack) Stop() error {
 	var errs []error
 	if s.Argo != nil {
 		errs = append(errs, s.Argo.Stop(5*time.Second))
+	}
+	if s.stopInformers != nil {
+		close(s.stopInformers)
 	}
 	if s.Node != nil {
 		errs = append(errs, s.Node.Stop())
