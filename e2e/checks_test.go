@@ -10,6 +10,8 @@ import (
 
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/types/known/structpb"
+
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/webhook"
 )
 
 // check is one assertion on a completed run. Checks look at resolved
@@ -305,6 +307,23 @@ func serviceAccount(sa string) check {
 		for _, l := range r.Launches {
 			if l.Pod != nil && l.Pod.Spec.ServiceAccountName != sa {
 				return fmt.Errorf("pod %s ran as %q, want %q", l.Pod.Name, l.Pod.Spec.ServiceAccountName, sa)
+			}
+		}
+		return nil
+	}
+}
+
+// convertedByWebhook: the workflow was created unconverted (as KFP's API
+// server creates it) and stored with plugin templates by the admission
+// webhook, which recorded what it did.
+func convertedByWebhook() check {
+	return func(r *Result) error {
+		if r.Workflow.Annotations[webhook.ConvertedAnnotation] == "" {
+			return fmt.Errorf("no %s annotation: the webhook did not convert the workflow", webhook.ConvertedAnnotation)
+		}
+		for _, t := range r.Workflow.Spec.Templates {
+			if t.Container != nil && len(t.Container.Command) > 0 && t.Container.Command[0] == "driver" {
+				return fmt.Errorf("template %s still runs the driver as a container", t.Name)
 			}
 		}
 		return nil

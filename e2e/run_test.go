@@ -49,13 +49,18 @@ func TestEndToEnd(t *testing.T) {
 			// The KFP namespace as overlays/standalone sets it up: runs as
 			// pipeline-runner, with only the install's permissions.
 			runCase(t, s, kfpNamespace, tcase{file: "add_numbers.yaml", params: map[string]any{"a": 1, "b": 2},
-				checks: []check{param("add-numbers", "a", 1), param("add-numbers", "b", 2), serviceAccount(StandaloneSA)}})
+				checks: []check{param("add-numbers", "a", 1), param("add-numbers", "b", 2), serviceAccount(StandaloneSA),
+					convertedByWebhook()}})
 		})
 		parallel(t, "derived/parallelfor_over_artifacts", func(t *testing.T) { testArtifactLoop(t, s) })
 		parallel(t, "cache/parameter_cache", func(t *testing.T) { testCacheHit(t, s, "parameter_cache.yaml", "core-comp", "crust-comp") })
 		parallel(t, "cache/artifact_cache", func(t *testing.T) { testCacheHit(t, s, "artifact_cache.yaml", "core-comp", "crust-comp") })
 		runSweep(t, s)
 	})
+	// The webhook's failure modes touch the KFP namespace's webhook for
+	// everyone: after the parallel cases.
+	t.Run("webhook/opt-out-stored-unchanged", func(t *testing.T) { testWebhookOptOut(t, s) })
+	t.Run("webhook/down-stored-unchanged", func(t *testing.T) { testWebhookDown(t, s) })
 	s.Timings.Add(fmt.Sprintf("%d cases (%s workflows at a time), %d ran user code for real", casesRun.Load(),
 		flag.Lookup("test.parallel").Value, ranUserCases.Load()), time.Since(start))
 }
