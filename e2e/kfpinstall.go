@@ -31,9 +31,11 @@ func (s *Stack) installKFP(ctx context.Context) error {
 	if err := s.Cluster.EnsureNamespace(ctx, kfpNamespace); err != nil {
 		return err
 	}
+	// KFP's own install first: the token controller deletes a token Secret
+	// (the overlay's pipeline-runner one) whose account does not exist yet.
 	for _, args := range [][]string{
-		{"apply", "-k", filepath.Join(root, "manifests", "overlays", "standalone")},
 		{"apply", "-f", filepath.Join(root, "e2e", "testdata", "kfp-standalone.yaml")},
+		{"apply", "-k", filepath.Join(root, "manifests", "overlays", "standalone")},
 		{"apply", "-f", filepath.Join(root, "e2e", "testdata", "kubeflow-profile.yaml")},
 	} {
 		if _, err := s.Cluster.Kubectl(ctx, args...); err != nil {
