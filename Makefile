@@ -33,6 +33,7 @@ unit:
 fuzz:
 	go test -run '^$$' -fuzz '^FuzzDecodeArgs$$' -fuzztime $(FUZZTIME) ./plugin
 	go test -run '^$$' -fuzz '^FuzzHandler$$' -fuzztime $(HANDLER_FUZZTIME) ./plugin
+	go test -run '^$$' -fuzz '^FuzzAdmission$$' -fuzztime $(FUZZTIME) ./webhook
 
 ## soak: SOAK_MINUTES (2) of 16 concurrent callers against `serve` and the MLMD test server on 127.0.0.1
 soak: build
