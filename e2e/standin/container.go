@@ -101,6 +101,9 @@ func runUser(ctx context.Context, launch *drivertest.Launch, user []string, stdo
 		}
 		code = exit.ExitCode()
 	}
+	if code != 0 {
+		return code, nil, nil // failed (or could not run here): no outputs
+	}
 	produced, err := readParameters(launch)
 	if err != nil {
 		return code, nil, err

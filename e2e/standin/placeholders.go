@@ -5,13 +5,14 @@ import (
 
 	"github.com/kubeflow/pipelines/api/v2alpha1/go/pipelinespec"
 	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/types/known/structpb"
 
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver/executor"
 )
 
 // The placeholders the driver leaves to the launcher: output files and
 // paths, input artifact paths and URIs, and the whole executor input.
-var launcherPlaceholder = regexp.MustCompile(`\{\{\$(\.(inputs|outputs)\.(parameters|artifacts)\['([^']+)'\]\.(output_file|path|uri))?\}\}`)
+var launcherPlaceholder = regexp.MustCompile(`\{\{\$(\.(inputs|outputs)\.(parameters|artifacts)\['([^']+)'\](\.(output_file|path|uri))?)?\}\}`)
 
 // resolvePlaceholders substitutes them in the user command, as KFP's
 // launcher does before it runs the command; unknown names stay as they are.
@@ -24,7 +25,7 @@ func resolvePlaceholders(cmd []string, in *pipelinespec.ExecutorInput) []string 
 				b, _ := protojson.Marshal(in)
 				return string(b)
 			}
-			if v, ok := placeholderValue(in, g[2], g[3], g[4], g[5]); ok {
+			if v, ok := placeholderValue(in, g[2], g[3], g[4], g[6]); ok {
 				return v
 			}
 			return m
@@ -35,6 +36,18 @@ func resolvePlaceholders(cmd []string, in *pipelinespec.ExecutorInput) []string 
 
 func placeholderValue(in *pipelinespec.ExecutorInput, side, kind, name, field string) (string, bool) {
 	switch {
+	case side == "inputs" && kind == "parameters" && field == "":
+		// The driver leaves input values inside an argument that also
+		// names an output to the launcher, as KFP's driver leaves all.
+		v, ok := in.GetInputs().GetParameterValues()[name]
+		if !ok {
+			return "", false
+		}
+		if s, isString := v.GetKind().(*structpb.Value_StringValue); isString {
+			return s.StringValue, true
+		}
+		b, _ := protojson.Marshal(v)
+		return string(b), true
 	case side == "outputs" && kind == "parameters" && field == "output_file":
 		p, ok := in.GetOutputs().GetParameters()[name]
 		return p.GetOutputFile(), ok
