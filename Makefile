@@ -28,7 +28,7 @@ lint:
 	@out="$$(gofmt -l $$(git ls-files '*.go'))"; if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
 unit:
-	KFP_PLUGIN_REQUIRE_TOOLS=1 go test -race -count=1 ./...
+	KFP_PLUGIN_REQUIRE_TOOLS=1 go test -race -count=1 -timeout 60m ./...
 
 fuzz:
 	go test -run '^$$' -fuzz '^FuzzDecodeArgs$$' -fuzztime $(FUZZTIME) ./plugin
