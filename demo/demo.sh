@@ -3,10 +3,13 @@
 # when missing, builds (or reuses, cached per machine) the real etcd,
 # Kubernetes (apiserver, kubelet, controller-manager, scheduler) and Argo
 # (controller, argoexec, argo CLI), starts them as a one-node cluster with our
-# plugin installed from manifests/, converts a real KFP-compiled workflow from
-# the corpus with `kfp-driver-plugin convert`, runs it to completion on real
-# pods (Argo's agent pod with our sidecar image), prints `argo get` and the
-# phase timings, and stops everything. Needs root (containerd, kubelet).
+# plugin installed from manifests/ (the standalone overlay, webhook included),
+# creates a real KFP-compiled workflow from the corpus in the KFP namespace
+# exactly as KFP's API server creates it (the admission webhook converts it;
+# no manual convert), runs it to completion on real pods (Argo's agent pod
+# with our sidecar image), prints `argo get` and the phase timings, and stops
+# everything. Several files run side by side in profile namespaces instead,
+# converted with `kfp-driver-plugin convert`. Needs root (containerd, kubelet).
 #
 #   demo/demo.sh                      add_numbers with a=1, b=2
 #   demo/demo.sh hello_world.yaml     any corpus workflow (convert/testdata/compiled-workflows)

@@ -22,8 +22,12 @@ const (
 	mlmdPort          = 8080
 	mlPipelineService = "ml-pipeline"
 	mlPipelinePort    = 8887
-	kfpNamespace      = "kubeflow"
+	kfpNamespace      = KFPNamespace
 )
+
+// KFPNamespace is where KFP (and Argo's controller) is installed; workflows
+// created there go through the standalone install's admission webhook.
+const KFPNamespace = "kubeflow"
 
 // services are the MLMD-compatible and ml-pipeline test servers.
 type services struct {
