@@ -23,6 +23,8 @@ const (
 	ArgoexecImage = "quay.io/argoproj/argoexec:v3.7.18"
 	// LauncherImage is the launcher image KFP's compiled workflows name.
 	LauncherImage = "ghcr.io/kubeflow/kfp-launcher:latest"
+	// ModelcarImage is the oci:// model modelcar.yaml imports.
+	ModelcarImage = "registry.domain.local/modelcar:test"
 	// launcherUID runs the launcher's init container (runAsNonRoot).
 	launcherUID = "65534:65534"
 )
@@ -50,6 +52,12 @@ func (s *Stack) loadImages(ctx context.Context) error {
 	// container to call the sidecar with a wrong token.
 	if err := s.pushImage(ctx, withFiles(busybox, ArgoexecImage, "8737",
 		ociimage.File{Path: "/bin/argoexec", Source: argoexec, Mode: 0o755})); err != nil {
+		return err
+	}
+	// The model image modelcar.yaml imports (oci://): a modelcar carries its
+	// files under /models, which the driver's pre-pull container checks.
+	if err := s.pushImage(ctx, withFiles(busybox, ModelcarImage, "",
+		ociimage.File{Path: "/models/model.bin", Data: []byte("e2e model weights\n")})); err != nil {
 		return err
 	}
 	launcher := filepath.Join(s.Dir, "kfp-launcher-standin")
