@@ -116,4 +116,3 @@ func (s *Stack) scaleWebhook(ctx context.Context, replicas int32) error {
 		return d.Status.ReadyReplicas == replicas, nil
 	})
 }
-
