@@ -15,6 +15,7 @@ import (
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/internal/realnode"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/internal/testenv"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/pluginconfig"
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/webhook"
 )
 
 // installKFP sets up the KFP namespace as an admin following the README
@@ -43,6 +44,9 @@ func (s *Stack) installKFP(ctx context.Context) error {
 		}
 	}
 	if err := s.waitTokens(ctx, kfpNamespace, pluginconfig.ServiceAccountName, StandaloneSA); err != nil {
+		return err
+	}
+	if err := s.waitWebhook(ctx); err != nil {
 		return err
 	}
 	harnessPort, _ := strconv.Atoi(standin.HarnessPort)
@@ -77,4 +81,25 @@ func (s *Stack) hostService(ctx context.Context, ns, name string, port int) erro
 		return fmt.Errorf("endpoints of %s: %w", name, err)
 	}
 	return nil
+}
+
+// waitWebhook waits until the admission webhook converts workflows: a
+// server-side dry-run create of a KFP workflow in the KFP namespace comes
+// back with the webhook's record (its pods are up, the apiserver trusts its
+// CA). Until then the webhook's Ignore policy would let runs through
+// unconverted.
+func (s *Stack) waitWebhook(ctx context.Context) error {
+	wf, err := Compiled("hello_world.yaml")
+	if err != nil {
+		return err
+	}
+	wf.Namespace = kfpNamespace
+	wfs := s.Workflows.ArgoprojV1alpha1().Workflows(kfpNamespace)
+	return poll(ctx, "the admission webhook to convert workflows", func() (bool, error) {
+		out, err := wfs.Create(ctx, wf, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}})
+		if err != nil {
+			return false, err
+		}
+		return out.Annotations[webhook.ConvertedAnnotation] != "", nil
+	})
 }
