@@ -3,8 +3,8 @@
 # kubectl, kubelet, kube-controller-manager, kube-scheduler, Argo
 # workflow-controller/argoexec/argo) plus the CRDs they need into a per-machine
 # cache outside the clone ($KFP_PLUGIN_TOOLS_CACHE, default
-# ~/.cache/kfp-driver-plugin/tools), so every clone on the machine (CI makes a
-# fresh one) reuses them; .tools in the clone is a symlink to it. Idempotent: a
+# /var/cache/kfp-driver-plugin/tools as root), so every clone on the machine
+# (CI makes a fresh one) reuses them; .tools in the clone is a symlink to it. Idempotent: a
 # tool is rebuilt only when its binary is missing or its stamp file names
 # another version.
 #
@@ -22,7 +22,16 @@ TOOLS=(etcd kube-apiserver kubectl kubelet kube-controller-manager kube-schedule
 	workflow-controller argoexec argo argo-crds kubeflow-crds)
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-TOOLS_DIR=${KFP_PLUGIN_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kfp-driver-plugin/tools}
+# The machine-wide cache when we may write there (root, as the node needs),
+# else the user's cache; never relative to the clone.
+default_cache() {
+	if [[ -w /var/cache || -w /var/cache/kfp-driver-plugin ]]; then
+		echo /var/cache/kfp-driver-plugin/tools
+	else
+		echo "${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/kfp-driver-plugin/tools"
+	fi
+}
+TOOLS_DIR=${KFP_PLUGIN_TOOLS_CACHE:-$(default_cache)}
 BIN=$TOOLS_DIR/bin
 SRC=$TOOLS_DIR/src
 STAMPS=$TOOLS_DIR/stamps
