@@ -9,7 +9,8 @@ import (
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver/drivertest"
 )
 
-// Call is one output parameter the played user code produces.
+// Call is one output parameter that user code which cannot run here (a
+// Python component) "produces".
 type Call struct {
 	Task   string // KFP task name
 	Output string // output parameter name
@@ -27,7 +28,8 @@ type ProduceFunc func(Call) *structpb.Value
 // type (strings are "<task>.<output>").
 func DefaultOutput(c Call) *structpb.Value { return drivertest.Default(c.Task, c.Def, c.Output) }
 
-// Behaviour is what a namespace's played pods do. The zero value: every
+// Behaviour is what a namespace's user code does where it cannot run for
+// real (and which tasks fail). The zero value: every
 // task succeeds with drivertest.Default outputs.
 type Behaviour struct {
 	// Produce gives output parameter values; nil means DefaultOutput.

@@ -1,6 +1,6 @@
 package e2e
 
-// The played user code mirrors what the real components return (read from
+// Outputs of Python components (which cannot run here) mirror what the real components return (read from
 // their source in the compiled workflow) where a check depends on it;
 // everything else returns DefaultOutput.
 var (

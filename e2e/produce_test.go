@@ -7,7 +7,7 @@ import (
 	"google.golang.org/protobuf/types/known/structpb"
 )
 
-// rules is what the played user code returns: keyed "task.output" or
+// rules is what Python user code (which cannot run here) returns: keyed "task.output" or
 // "task" (every output of task), each a value or a func(Call) any that
 // computes it from the task's inputs. Other outputs get DefaultOutput.
 type rules map[string]any
