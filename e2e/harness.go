@@ -31,10 +31,10 @@ type harness struct {
 	s   *Stack
 	srv *http.Server
 
-	mu    sync.Mutex
-	blobs map[string][]byte
-	total int
-	ran   map[string][]string // namespace -> tasks whose user code ran for real
+	store blobs // artifacts by URI
+
+	mu  sync.Mutex
+	ran map[string][]string // namespace -> tasks whose user code ran for real
 }
 
 func startHarness(s *Stack) (*harness, error) {
@@ -43,7 +43,7 @@ func startHarness(s *Stack) (*harness, error) {
 	if err != nil {
 		return nil, fmt.Errorf("harness: %w", err)
 	}
-	h := &harness{s: s, blobs: map[string][]byte{}, ran: map[string][]string{}}
+	h := &harness{s: s, ran: map[string][]string{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST "+standin.PathBehaviour, h.behaviour)
 	mux.HandleFunc("GET "+standin.PathArtifacts, h.getArtifact)
@@ -130,9 +130,7 @@ func (s *Stack) RanUserCode(ns string) []string {
 }
 
 func (h *harness) getArtifact(w http.ResponseWriter, r *http.Request) {
-	h.mu.Lock()
-	b, ok := h.blobs[r.URL.Query().Get("uri")]
-	h.mu.Unlock()
+	b, ok := h.store.get(r.URL.Query().Get("uri"))
 	if !ok {
 		http.NotFound(w, r)
 		return
@@ -147,22 +145,16 @@ func (h *harness) putArtifact(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, fmt.Sprintf("artifact %q: %v", uri, err), http.StatusBadRequest)
 		return
 	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.total+len(b) > maxArtifactTotal {
-		http.Error(w, "artifact store full", http.StatusInsufficientStorage)
+	if err := h.store.put(uri, b); err != nil {
+		http.Error(w, "artifact "+uri+": "+err.Error(), http.StatusInsufficientStorage)
 		return
 	}
-	h.total += len(b) - len(h.blobs[uri])
-	h.blobs[uri] = b
 	w.WriteHeader(http.StatusCreated)
 }
 
 // Artifact returns what an executor pod uploaded for uri.
 func (s *Stack) Artifact(uri string) ([]byte, error) {
-	s.harness.mu.Lock()
-	defer s.harness.mu.Unlock()
-	b, ok := s.harness.blobs[uri]
+	b, ok := s.harness.store.get(uri)
 	if !ok {
 		return nil, errors.New("no artifact uploaded at " + uri)
 	}

@@ -6,7 +6,6 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 )
 
 // objectStorePort is the port the profile controller's artifact-repositories
@@ -22,11 +21,8 @@ const objectStoreService = "seaweedfs"
 // location, HEAD, PUT and GET of an object), without authentication. It is
 // not an S3 implementation.
 type objectStore struct {
-	srv *http.Server
-
-	mu      sync.Mutex
-	objects map[string][]byte // "bucket/key"
-	total   int
+	srv     *http.Server
+	objects blobs // "bucket/key"
 }
 
 func startObjectStore() (*objectStore, error) {
@@ -34,7 +30,7 @@ func startObjectStore() (*objectStore, error) {
 	if err != nil {
 		return nil, fmt.Errorf("object store stand-in: %w", err)
 	}
-	o := &objectStore{objects: map[string][]byte{}}
+	o := &objectStore{}
 	o.srv = &http.Server{Handler: http.HandlerFunc(o.serve)}
 	go func() { _ = o.srv.Serve(lis) }()
 	return o, nil
@@ -54,9 +50,7 @@ func (o *objectStore) serve(w http.ResponseWriter, r *http.Request) {
 	case r.Method == http.MethodPut:
 		o.put(w, r, bucket+"/"+key)
 	case r.Method == http.MethodGet || r.Method == http.MethodHead:
-		o.mu.Lock()
-		b, ok := o.objects[bucket+"/"+key]
-		o.mu.Unlock()
+		b, ok := o.objects.get(bucket + "/" + key)
 		if !ok {
 			http.Error(w, "NoSuchKey", http.StatusNotFound)
 			return
@@ -66,7 +60,8 @@ func (o *objectStore) serve(w http.ResponseWriter, r *http.Request) {
 			_, _ = w.Write(b)
 		}
 	default:
-		http.Error(w, "not implemented by the stand-in", http.StatusNotImplemented)
+		// Archiving logs makes no other call; anything else is a new need.
+		http.Error(w, "the S3 stand-in serves bucket location, HEAD, PUT and GET only", http.StatusNotImplemented)
 	}
 }
 
@@ -76,25 +71,15 @@ func (o *objectStore) put(w http.ResponseWriter, r *http.Request, name string) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if o.total+len(b) > maxArtifactTotal {
-		http.Error(w, "store full", http.StatusInsufficientStorage)
+	if err := o.objects.put(name, b); err != nil {
+		http.Error(w, err.Error(), http.StatusInsufficientStorage)
 		return
 	}
-	o.total += len(b) - len(o.objects[name])
-	o.objects[name] = b
 	w.Header().Set("ETag", `"stand-in"`)
 	w.WriteHeader(http.StatusOK)
 }
 
 // ArchivedLogs lists the object names Argo archived step logs under.
 func (s *Stack) ArchivedLogs() []string {
-	s.objects.mu.Lock()
-	defer s.objects.mu.Unlock()
-	var names []string
-	for n := range s.objects.objects {
-		names = append(names, n)
-	}
-	return names
+	return s.objects.objects.names()
 }
