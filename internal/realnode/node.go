@@ -45,6 +45,9 @@ type Node struct {
 	Cluster  *testenv.Cluster
 	Registry *Registry
 	DNS      *DNS
+	// LockWait is how long Start waited for another process's node to
+	// stop: callers with a start deadline extend it by this much.
+	LockWait time.Duration
 
 	opts      Options
 	lock      *os.File
@@ -79,8 +82,13 @@ func (n *Node) start(ctx context.Context) error {
 		return err
 	}
 	var err error
+	waitStart := time.Now()
 	if n.lock, err = lockMachine(ctx); err != nil {
 		return err
+	}
+	n.LockWait = time.Since(waitStart)
+	if n.LockWait > time.Second {
+		n.logf("realnode: waited %s for the machine's node lock", n.LockWait.Round(time.Second))
 	}
 	// The wait for the lock may have used up the caller's deadline (another
 	// package's suite held the node): the start itself gets its own.

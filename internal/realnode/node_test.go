@@ -22,10 +22,10 @@ import (
 func TestNodeRunsPodsAndLeavesNothing(t *testing.T) {
 	tools := testenv.RequireTools(t, testenv.Etcd, testenv.KubeAPIServer, testenv.Kubelet,
 		testenv.ControllerManager, testenv.Scheduler)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*realnode.StartTimeout)
-	defer cancel()
 	c := testenv.StartClusterWith(t, testenv.Options{ToolsDir: tools, ForNode: true, SkipDefaultCRDs: true})
-	node, err := realnode.Start(ctx, realnode.Options{Cluster: c, Out: testWriter{t}})
+	// Start bounds itself and may first wait for another package's node
+	// (the machine lock), so the test's own deadline starts after it.
+	node, err := realnode.Start(context.Background(), realnode.Options{Cluster: c, Out: testWriter{t}})
 	if errors.Is(err, realnode.ErrHostUnsuitable) && !testenv.ToolsRequired() {
 		t.Skip(err)
 	}
@@ -47,6 +47,8 @@ func TestNodeRunsPodsAndLeavesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	node.Registry.SetFallback(img)
+	ctx, cancel := context.WithTimeout(context.Background(), realnode.StartTimeout)
+	defer cancel()
 
 	pod := &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: "probe", Namespace: "default"},
