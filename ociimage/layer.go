@@ -3,7 +3,6 @@ package ociimage
 import (
 	"archive/tar"
 	"bytes"
-	"compress/gzip"
 	"fmt"
 	"io"
 	"os"
@@ -30,8 +29,9 @@ type entry struct {
 
 // newLayer builds the uncompressed layer tar in memory and hands it to
 // go-containerregistry, which gzips it (stdlib gzip: deterministic) once and
-// keeps the result for the digest and the layout write.
-func newLayer(files []File, mtime time.Time) (v1.Layer, error) {
+// keeps the result for the digest and the layout write. level is a gzip
+// level (Image.FastCompression picks it).
+func newLayer(files []File, mtime time.Time, level int) (v1.Layer, error) {
 	raw, err := layerTar(files, mtime)
 	if err != nil {
 		return nil, err
@@ -39,7 +39,7 @@ func newLayer(files []File, mtime time.Time) (v1.Layer, error) {
 	opener := func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(raw)), nil }
 	layer, err := tarball.LayerFromOpener(opener,
 		tarball.WithMediaType(types.OCILayer),
-		tarball.WithCompressionLevel(gzip.BestCompression),
+		tarball.WithCompressionLevel(level),
 		tarball.WithCompressedCaching)
 	if err != nil {
 		return nil, fmt.Errorf("layer: %w", err)
