@@ -329,3 +329,14 @@ func convertedByWebhook() check {
 		return nil
 	}
 }
+
+// notConvertedByWebhook: the workflow was stored as submitted (converted
+// beforehand), without the webhook's record.
+func notConvertedByWebhook() check {
+	return func(r *Result) error {
+		if v := r.Workflow.Annotations[webhook.ConvertedAnnotation]; v != "" {
+			return fmt.Errorf("the webhook converted a workflow in an opted-out namespace: %s", v)
+		}
+		return nil
+	}
+}

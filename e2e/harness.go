@@ -33,8 +33,9 @@ type harness struct {
 
 	store blobs // artifacts by URI
 
-	mu  sync.Mutex
-	ran map[string][]string // namespace -> tasks whose user code ran for real
+	mu         sync.Mutex
+	ran        map[string][]string                // namespace -> tasks whose user code ran for real
+	containers map[int64]*standin.ContainerReport // execution ID -> its main container from inside
 }
 
 func startHarness(s *Stack) (*harness, error) {
@@ -43,7 +44,7 @@ func startHarness(s *Stack) (*harness, error) {
 	if err != nil {
 		return nil, fmt.Errorf("harness: %w", err)
 	}
-	h := &harness{s: s, ran: map[string][]string{}}
+	h := &harness{s: s, ran: map[string][]string{}, containers: map[int64]*standin.ContainerReport{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST "+standin.PathBehaviour, h.behaviour)
 	mux.HandleFunc("GET "+standin.PathArtifacts, h.getArtifact)
@@ -78,6 +79,7 @@ func (h *harness) answer(ctx context.Context, q standin.Query) (*standin.Answer,
 		return nil, fmt.Errorf("execution %d: %w", q.ExecutionID, err)
 	}
 	task := exec.TaskName()
+	h.recordContainer(q.ExecutionID, q.Container)
 	b := h.s.behaviourOf(q.Namespace)
 	if b.Hold != nil {
 		select {
@@ -119,6 +121,20 @@ func (h *harness) recordRan(ns, task string) {
 	if !slices.Contains(h.ran[ns], task) {
 		h.ran[ns] = append(h.ran[ns], task)
 	}
+}
+
+func (h *harness) recordContainer(execution int64, r *standin.ContainerReport) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.containers[execution] = r
+}
+
+// Container is how execution's main container looked from inside (nil:
+// no report).
+func (s *Stack) Container(execution int64) *standin.ContainerReport {
+	s.harness.mu.Lock()
+	defer s.harness.mu.Unlock()
+	return s.harness.containers[execution]
 }
 
 // RanUserCode lists the tasks of namespace ns whose user command ran for

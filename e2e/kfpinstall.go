@@ -1,20 +1,28 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"path/filepath"
 	"strconv"
 
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"k8s.io/client-go/util/retry"
 
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/e2e/standin"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/internal/realnode"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/internal/testenv"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/pluginconfig"
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/profile"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/webhook"
 )
 
@@ -44,6 +52,9 @@ func (s *Stack) installKFP(ctx context.Context) error {
 		}
 	}
 	if err := s.waitTokens(ctx, kfpNamespace, pluginconfig.ServiceAccountName, StandaloneSA); err != nil {
+		return err
+	}
+	if err := s.selectProfileNamespaces(ctx, root); err != nil {
 		return err
 	}
 	if err := s.waitWebhook(ctx); err != nil {
@@ -81,6 +92,60 @@ func (s *Stack) hostService(ctx context.Context, ns, name string, port int) erro
 		return fmt.Errorf("endpoints of %s: %w", name, err)
 	}
 	return nil
+}
+
+// webhookConfigName is the manifests' MutatingWebhookConfiguration.
+const webhookConfigName = "admission-kfp-driver-plugin"
+
+// selectProfileNamespaces makes the cluster a standalone and a multi-user
+// install at once: the webhook gets the multi-user overlay's namespace
+// selector (profile namespaces labelled enabled), and the KFP namespace the
+// label, so runs in both reach it as they would in either install.
+func (s *Stack) selectProfileNamespaces(ctx context.Context, root string) error {
+	out, err := s.Cluster.Kubectl(ctx, "kustomize", filepath.Join(root, "manifests", "overlays", "multi-user"))
+	if err != nil {
+		return err
+	}
+	selectors := map[string]*metav1.LabelSelector{}
+	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(out), 4096)
+	for {
+		var cfg admissionregistrationv1.MutatingWebhookConfiguration
+		if err := dec.Decode(&cfg); errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			return fmt.Errorf("multi-user overlay: %w", err)
+		}
+		if cfg.Kind != "MutatingWebhookConfiguration" {
+			continue
+		}
+		for _, w := range cfg.Webhooks {
+			selectors[w.Name] = w.NamespaceSelector
+		}
+	}
+	c := s.Cluster.Client
+	cfgs := c.AdmissionregistrationV1().MutatingWebhookConfigurations()
+	// The webhook itself updates the configuration's caBundle meanwhile.
+	err = retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		live, err := cfgs.Get(ctx, webhookConfigName, metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		for i, w := range live.Webhooks {
+			sel, ok := selectors[w.Name]
+			if !ok {
+				return fmt.Errorf("the multi-user overlay has no webhook %s", w.Name)
+			}
+			live.Webhooks[i].NamespaceSelector = sel
+		}
+		_, err = cfgs.Update(ctx, live, metav1.UpdateOptions{})
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("webhook namespace selector: %w", err)
+	}
+	patch := fmt.Sprintf(`{"metadata":{"labels":{%q:"true"}}}`, profile.EnabledLabel)
+	_, err = c.CoreV1().Namespaces().Patch(ctx, kfpNamespace, types.MergePatchType, []byte(patch), metav1.PatchOptions{})
+	return err
 }
 
 // waitWebhook waits until the admission webhook converts workflows: a

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -52,12 +53,22 @@ func PipelineRoot(ns string) string {
 // metacontroller applies them. The KFP namespace itself is set up by
 // installKFP (the standalone overlay).
 func (s *Stack) PrepareNamespace(ctx context.Context, ns string) error {
+	return s.prepareNamespace(ctx, ns, nil)
+}
+
+// WebhookOptOutLabel on a namespace keeps the admission webhook out of it
+// (the manifests' namespace selectors).
+const WebhookOptOutLabel = "kfp-driver-plugin.github.io/webhook"
+
+func (s *Stack) prepareNamespace(ctx context.Context, ns string, labels map[string]string) error {
 	if ns == kfpNamespace {
 		return nil
 	}
 	c := s.Cluster.Client
+	all := map[string]string{profile.EnabledLabel: "true"}
+	maps.Copy(all, labels)
 	created, err := c.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{
-		Name: ns, Labels: map[string]string{profile.EnabledLabel: "true"}}}, metav1.CreateOptions{})
+		Name: ns, Labels: all}}, metav1.CreateOptions{})
 	if apierrors.IsAlreadyExists(err) {
 		return nil
 	}

@@ -209,7 +209,7 @@ func submit(ctx context.Context, t *testing.T, s *Stack, ns, file string) *wfv1.
 	if err := s.PrepareNamespace(ctx, ns); err != nil {
 		t.Fatal(err)
 	}
-	wf, err := s.Convert(ctx, file)
+	wf, err := Compiled(file)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver/drivertest"
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/e2e/standin"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/mlmd"
 )
 
@@ -37,6 +38,8 @@ type Launched struct {
 	Launch    *drivertest.Launch
 	Execution *mlmd.Execution // as the launcher stand-in left it
 	Pod       *corev1.Pod     // the executor pod Argo created from the patch
+	// Container is its main container as seen from inside.
+	Container *standin.ContainerReport
 }
 
 // Result reads back everything that ran in wf.
@@ -56,6 +59,9 @@ func (s *Stack) Result(ctx context.Context, wf *wfv1.Workflow) (*Result, error) 
 			return nil, err
 		}
 		l.Pod = pods[n.ID]
+		if l.Execution != nil {
+			l.Container = s.Container(l.Execution.ID())
+		}
 		r.Launches = append(r.Launches, l)
 	}
 	return r, nil

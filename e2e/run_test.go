@@ -29,6 +29,9 @@ type tcase struct {
 	// scheduler cannot place; argo get must show this reason. The run is
 	// then stopped.
 	pending string
+	// viaConvert: the namespace opts out of the webhook and the workflow
+	// goes through the `convert` command (installs without the webhook).
+	viaConvert bool
 }
 
 func (c tcase) name() string { return strings.TrimSuffix(c.file, ".yaml") }
@@ -53,10 +56,21 @@ func TestEndToEnd(t *testing.T) {
 			// The KFP namespace as overlays/standalone sets it up: runs as
 			// pipeline-runner, with only the install's permissions.
 			runCase(t, s, kfpNamespace, tcase{file: "add_numbers.yaml", params: map[string]any{"a": 1, "b": 2},
-				checks: []check{param("add-numbers", "a", 1), param("add-numbers", "b", 2), serviceAccount(StandaloneSA),
-					convertedByWebhook()}})
+				checks: []check{param("add-numbers", "a", 1), param("add-numbers", "b", 2), serviceAccount(StandaloneSA)}})
+		})
+		parallel(t, "install/convert-without-webhook", func(t *testing.T) {
+			runCase(t, s, "convert-without-webhook", tcase{file: "producer_consumer_param_pipeline.yaml", viaConvert: true,
+				checks: []check{ranUserCode("producer", "consumer"),
+					param("consumer", "input_value", "Hello world, this is an output parameter\n")}})
 		})
 		parallel(t, "derived/parallelfor_over_artifacts", func(t *testing.T) { testArtifactLoop(t, s) })
+		parallel(t, "derived/limits_and_empty_dirs", func(t *testing.T) {
+			c, err := limitsCase(t.TempDir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			runCase(t, s, "derived-limits-and-empty-dirs", c)
+		})
 		parallel(t, "cache/parameter_cache", func(t *testing.T) { testCacheHit(t, s, "parameter_cache.yaml", "core-comp", "crust-comp") })
 		parallel(t, "cache/artifact_cache", func(t *testing.T) { testCacheHit(t, s, "artifact_cache.yaml", "core-comp", "crust-comp") })
 		runSweep(t, s)
@@ -128,7 +142,11 @@ func runCase(t *testing.T, s *Stack, ns string, c tcase) *Result {
 		testPending(ctx, t, s, ns, c)
 		return nil
 	}
-	wf, err := s.Run(ctx, ns, c.file, c.params)
+	run, checks := s.Run, append([]check{convertedByWebhook()}, c.checks...)
+	if c.viaConvert {
+		run, checks = s.RunConverted, append([]check{notConvertedByWebhook()}, c.checks...)
+	}
+	wf, err := run(ctx, ns, c.file, c.params)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,7 +162,7 @@ func runCase(t *testing.T, s *Stack, ns string, c tcase) *Result {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, ch := range c.checks {
+	for _, ch := range checks {
 		if err := ch(r); err != nil {
 			t.Error(err)
 		}

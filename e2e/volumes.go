@@ -75,13 +75,22 @@ func (s *Stack) provision(o any) {
 func (s *Stack) createSecrets(ctx context.Context, ns string, names []string) error {
 	for _, n := range names {
 		sec := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: n, Namespace: ns},
-			StringData: map[string]string{"username": "user-of-" + n, "password": "password-of-" + n}}
+			StringData: map[string]string{}}
+		for _, key := range secretKeys {
+			sec.StringData[key] = secretValue(n, key)
+		}
 		if _, err := s.Cluster.Client.CoreV1().Secrets(ns).Create(ctx, sec, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
 			return fmt.Errorf("secret %s/%s: %w", ns, n, err)
 		}
 	}
 	return nil
 }
+
+// secretKeys are the keys of every Secret createSecrets makes.
+var secretKeys = []string{"username", "password"}
+
+// secretValue is the value of key in the Secret createSecrets names secret.
+func secretValue(secret, key string) string { return key + "-of-" + secret }
 
 // createClaims creates PersistentVolumeClaims a pipeline mounts by name.
 func (s *Stack) createClaims(ctx context.Context, ns string, names []string) error {

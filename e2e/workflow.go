@@ -187,23 +187,36 @@ func Compiled(file string) (*wfv1.Workflow, error) {
 	return &wf, nil
 }
 
-// Run prepares namespace ns, sets the pipeline parameters, submits the
-// workflow and waits until it completes. In the KFP namespace, where the
-// standalone install's admission webhook is active, the compiled workflow
-// is created exactly as KFP's API server creates it and the webhook
-// converts it; elsewhere it is converted with the `convert` command first.
+// Run prepares namespace ns, sets the pipeline parameters, creates the
+// compiled workflow exactly as KFP's API server creates it (the admission
+// webhook converts it: the KFP namespace and every enabled profile
+// namespace are selected) and waits until it completes.
 func (s *Stack) Run(ctx context.Context, ns, file string, params map[string]any) (*wfv1.Workflow, error) {
 	if err := s.PrepareNamespace(ctx, ns); err != nil {
 		return nil, err
 	}
-	load := s.Convert
-	if ns == kfpNamespace {
-		load = func(_ context.Context, f string) (*wfv1.Workflow, error) { return Compiled(f) }
-	}
-	wf, err := load(ctx, file)
+	wf, err := Compiled(file)
 	if err != nil {
 		return nil, err
 	}
+	return s.runWorkflow(ctx, ns, wf, params)
+}
+
+// RunConverted is Run for installs without the webhook: ns opts out of it
+// and the workflow goes through the `convert` command first, as the README
+// describes for them.
+func (s *Stack) RunConverted(ctx context.Context, ns, file string, params map[string]any) (*wfv1.Workflow, error) {
+	if err := s.prepareNamespace(ctx, ns, map[string]string{WebhookOptOutLabel: "disabled"}); err != nil {
+		return nil, err
+	}
+	wf, err := s.Convert(ctx, file)
+	if err != nil {
+		return nil, err
+	}
+	return s.runWorkflow(ctx, ns, wf, params)
+}
+
+func (s *Stack) runWorkflow(ctx context.Context, ns string, wf *wfv1.Workflow, params map[string]any) (*wfv1.Workflow, error) {
 	if err := SetRuntimeParameters(wf, params); err != nil {
 		return nil, err
 	}

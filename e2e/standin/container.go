@@ -25,7 +25,7 @@ func container(ctx context.Context, c *clients, flags map[string]string, user []
 		return 1, err
 	}
 	q := Query{Namespace: c.ns, Pod: os.Getenv("KFP_POD_NAME"), ExecutionID: launch.ExecutionID,
-		Inputs: map[string]any{}, Outputs: map[string]string{}}
+		Inputs: map[string]any{}, Outputs: map[string]string{}, Container: reportContainer()}
 	for name, v := range launch.Input.GetInputs().GetParameterValues() {
 		q.Inputs[name] = v.AsInterface()
 	}

@@ -53,6 +53,8 @@ type Query struct {
 	Produced    map[string]any    `json:"produced,omitempty"`
 	Inputs      map[string]any    `json:"inputs,omitempty"`
 	Outputs     map[string]string `json:"outputs,omitempty"` // declared output parameter -> type
+	// Container is the main container as seen from inside it.
+	Container *ContainerReport `json:"container,omitempty"`
 }
 
 // Answer is what to publish.

@@ -1,0 +1,120 @@
+package e2e
+
+import (
+	"fmt"
+	"path"
+
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/e2e/standin"
+)
+
+// Checks on what the main container of an executor pod saw from inside
+// (the launcher stand-in's ContainerReport), not on the pod spec: the
+// kubelet, the runtime and the kernel had to make it so.
+
+// inContainer: every run of task reported its container, and each report
+// passes f.
+func inContainer(task string, f func(*standin.ContainerReport) error) check {
+	return func(r *Result) error {
+		ls, err := launchesOf(r, task)
+		if err != nil {
+			return err
+		}
+		for _, l := range ls {
+			if l.Container == nil {
+				return fmt.Errorf("%s: no report from inside its container", task)
+			}
+			if err := f(l.Container); err != nil {
+				return fmt.Errorf("%s (inside its container): %w", task, err)
+			}
+		}
+		return nil
+	}
+}
+
+// envSeen: the container's environment has name = value.
+func envSeen(task, name, value string) check {
+	return inContainer(task, func(c *standin.ContainerReport) error {
+		got, ok := c.Env[name]
+		if !ok {
+			return fmt.Errorf("no env %s", name)
+		}
+		if got != value {
+			return fmt.Errorf("env %s = %q, want %q", name, got, value)
+		}
+		return nil
+	})
+}
+
+// secretEnvSeen: env name holds key of Secret secret as createSecrets made it.
+func secretEnvSeen(task, name, secret, key string) check {
+	return envSeen(task, name, secretValue(secret, key))
+}
+
+// fileSeen: the container reads content at path (a volume's file).
+func fileSeen(task, path, content string) check {
+	return inContainer(task, func(c *standin.ContainerReport) error {
+		got, ok := c.Files[path]
+		if !ok {
+			return fmt.Errorf("no file %s (mounts %v)", path, c.Mounts)
+		}
+		if got != content {
+			return fmt.Errorf("%s = %q, want %q", path, got, content)
+		}
+		return nil
+	})
+}
+
+// secretVolumeSeen: Secret secret's keys are files under dir.
+func secretVolumeSeen(task, dir, secret string) check {
+	checks := []check{}
+	for _, key := range secretKeys {
+		checks = append(checks, fileSeen(task, path.Join(dir, key), secretValue(secret, key)))
+	}
+	return all(checks...)
+}
+
+// mountSeen: something is mounted at dir, of filesystem type fstype ("":
+// any).
+func mountSeen(task, dir, fstype string) check {
+	return inContainer(task, func(c *standin.ContainerReport) error {
+		got, ok := c.Mounts[dir]
+		if !ok {
+			return fmt.Errorf("nothing mounted at %s (mounts %v)", dir, c.Mounts)
+		}
+		if fstype != "" && got != fstype {
+			return fmt.Errorf("%s is %s, want %s", dir, got, fstype)
+		}
+		return nil
+	})
+}
+
+// limitsSeen: the container's cgroup enforces these limits.
+func limitsSeen(task string, cpuMillis, memoryBytes int64) check {
+	return inContainer(task, func(c *standin.ContainerReport) error {
+		if c.CPUMillis != cpuMillis || c.MemoryLimit != memoryBytes {
+			return fmt.Errorf("cgroup cpu %dm memory %d, want %dm %d", c.CPUMillis, c.MemoryLimit, cpuMillis, memoryBytes)
+		}
+		return nil
+	})
+}
+
+// shmSeen: /dev/shm is at least bytes big.
+func shmSeen(task string, bytes int64) check {
+	return inContainer(task, func(c *standin.ContainerReport) error {
+		if c.ShmBytes < bytes {
+			return fmt.Errorf("/dev/shm is %d bytes, want at least %d", c.ShmBytes, bytes)
+		}
+		return nil
+	})
+}
+
+func all(checks ...check) check {
+	return func(r *Result) error {
+		for _, c := range checks {
+			if err := c(r); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
