@@ -106,11 +106,7 @@ var heavyCases = map[string]bool{
 
 // failsOnRealPods are default cases that real pods showed to be broken,
 // with why; they run with E2E_ALL=1 until fixed.
-var failsOnRealPods = map[string]string{
-	"modelcar.yaml": "the driver's modelcar sidecar (oci-0, the model image sleeping so the main container can read " +
-		"its files) never exits and has no var-run-argo mount, so Argo cannot stop it once main finishes: the " +
-		"executor pod and the run stay Running",
-}
+var failsOnRealPods = map[string]string{}
 
 // casesRun counts the cases that ran (-run may pick a few), for the timings.
 var casesRun atomic.Int32

@@ -24,6 +24,7 @@ func container(ctx context.Context, c *clients, flags map[string]string, user []
 	if err != nil {
 		return 1, err
 	}
+	defer releaseModelcars(launch.Input, stderr)
 	q := Query{Namespace: c.ns, Pod: os.Getenv("KFP_POD_NAME"), ExecutionID: launch.ExecutionID,
 		Inputs: map[string]any{}, Outputs: map[string]string{}, Container: reportContainer()}
 	for name, v := range launch.Input.GetInputs().GetParameterValues() {
@@ -61,6 +62,24 @@ func container(ctx context.Context, c *clients, flags map[string]string, user []
 		return 1, nil
 	}
 	return 0, nil
+}
+
+// releaseModelcars tells the driver's modelcar sidecars (one per oci://
+// input) that the task is over, as KFP's launcher does whatever the
+// outcome: a launcher-complete file beside the model link in their shared
+// volume, which each sidecar waits for before it exits.
+func releaseModelcars(in *pipelinespec.ExecutorInput, stderr io.Writer) {
+	for _, list := range in.GetInputs().GetArtifacts() {
+		for _, a := range list.GetArtifacts() {
+			if !strings.HasPrefix(a.GetUri(), "oci://") {
+				continue
+			}
+			done := filepath.Join(filepath.Dir(executor.LocalPath(a.GetUri())), "launcher-complete")
+			if err := os.WriteFile(done, nil, 0o644); err != nil {
+				fmt.Fprintln(stderr, "kfp-launcher stand-in: releasing the modelcar:", err)
+			}
+		}
+	}
 }
 
 // commandNotFound is a POSIX shell's exit status for a missing command.
@@ -114,6 +133,9 @@ func runUser(ctx context.Context, launch *drivertest.Launch, user []string, stdo
 func downloadInputs(ctx context.Context, in *pipelinespec.ExecutorInput) error {
 	for name, list := range in.GetInputs().GetArtifacts() {
 		for _, a := range list.GetArtifacts() {
+			if strings.HasPrefix(a.GetUri(), "oci://") {
+				continue // a modelcar sidecar serves it
+			}
 			if err := download(ctx, a.GetUri(), executor.LocalPath(a.GetUri())); err != nil {
 				return fmt.Errorf("input artifact %s: %w", name, err)
 			}
