@@ -442,3 +442,78 @@ func TestCorpusComponents(t *testing.T) {
 		t.Errorf("only %d of %d components supported", ok, len(list))
 	}
 }
+
+// TestLocalPaths: artifact paths follow the launcher's mounts
+// (driver/executor.LocalPath), a path set maps back to its URI, and
+// MountRootEnv moves only the mounts.
+func TestLocalPaths(t *testing.T) {
+	s := newSDK(t)
+	r := s.exec(t, []string{"python3", "-c", `
+import json
+from kfp.dsl import Artifact, Model
+out = {u: Artifact(uri=u).path for u in ['gs://b/x', 's3://b/x', 'minio://b/x', 'oci://reg/m:1', '/data/x']}
+out['model'] = Model(uri='oci://reg/m:1').path
+a = Artifact(uri='minio://b/x')
+a.path = a.path + '/sub'
+out['set'] = a.uri
+a.metadata['_kfp_workspace'] = True
+out['workspace'] = a.path
+print(json.dumps(out))
+`})
+	if r.Code != 0 {
+		t.Fatalf("exit %d: %s", r.Code, r.Stderr)
+	}
+	var got map[string]string
+	if err := json.Unmarshal([]byte(r.Stdout), &got); err != nil {
+		t.Fatal(err)
+	}
+	m := s.mounts
+	want := map[string]string{
+		"gs://b/x": m + "/gcs/b/x", "s3://b/x": m + "/s3/b/x", "minio://b/x": m + "/minio/b/x",
+		"oci://reg/m:1": m + "/oci/reg_m:1", "/data/x": "/data/x",
+		"model": m + "/oci/reg_m:1/models", "set": "minio://b/x/sub",
+		"workspace": m + "/kfp-workspace/.artifacts/minio/b/x/sub",
+	}
+	if a, b := mustJSON(t, got), mustJSON(t, want); a != b {
+		t.Fatalf("paths\n%s\nwant\n%s", a, b)
+	}
+}
+
+// TestUnsupportedName: a kfp name the stand-in lacks (here the compile-time
+// dsl.importer) makes the task exit 127 naming it, not a user failure.
+func TestUnsupportedName(t *testing.T) {
+	s := newSDK(t)
+	module := filepath.Join(s.work, "uses_importer.py")
+	if err := os.WriteFile(module, []byte("from kfp import dsl\n\ndef f() -> str:\n    return dsl.importer(artifact_uri='gs://x')\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	in := `{"outputs": {"outputFile": "` + s.local(bucketRoot+"/f/output_metadata.json") + `"}}`
+	r := s.exec(t, []string{"python3", "-m", "kfp.dsl.executor_main", "--component_module_path", module,
+		"--function_to_execute", "f", "--executor_input", in})
+	if r.Code != CannotRun || !strings.Contains(r.Stderr, "kfp.dsl.importer is not in the KFP SDK stand-in") {
+		t.Fatalf("exit %d, want %d naming kfp.dsl.importer; stderr:\n%s", r.Code, CannotRun, r.Stderr)
+	}
+}
+
+// TestFiles: the packages land under SitePackages, pip is an executable
+// script, and no bytecode cache of the source tree slips in.
+func TestFiles(t *testing.T) {
+	byPath := map[string]os.FileMode{}
+	for _, f := range Files() {
+		if strings.Contains(f.Path, "__pycache__") || !strings.HasPrefix(f.Path, "/") {
+			t.Errorf("file %s", f.Path)
+		}
+		byPath[f.Path] = f.Mode
+	}
+	for _, p := range []string{"kfp/__init__.py", "kfp/dsl/__init__.py", "kfp/dsl/executor_main.py",
+		"pip/__init__.py", "pip/__main__.py", "ensurepip/__main__.py"} {
+		if _, ok := byPath[SitePackages+"/"+p]; !ok {
+			t.Errorf("%s/%s is missing", SitePackages, p)
+		}
+	}
+	for _, p := range PipCommands {
+		if byPath[p] != 0o755 {
+			t.Errorf("%s has mode %v, want 0755", p, byPath[p])
+		}
+	}
+}

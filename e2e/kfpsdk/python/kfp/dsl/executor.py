@@ -69,7 +69,7 @@ def is_named_tuple(annotation):
 def make_artifact(runtime_artifact, fallback_cls):
     """An artifact object for a RuntimeArtifact (JSON), of the class its
     schema title names, else of the annotated class."""
-    title = runtime_artifact.get('type', {}).get('schemaTitle', '')
+    title = (runtime_artifact.get('type') or {}).get('schemaTitle', '')
     cls = _artifacts.SCHEMA_TITLES.get(title)
     if cls is None:
         cls = fallback_cls if is_artifact_class(fallback_cls) else _artifacts.Artifact
@@ -263,24 +263,22 @@ class Executor:
         if result is None:
             return
         ret = self.hints.get('return', inspect.Signature.empty)
-        if is_named_tuple(ret):
-            fields = ret._fields
-            if len(result) != len(fields):
-                raise ValueError(f'{self.name} returned {len(result)} values, '
-                                 f'want {len(fields)} ({", ".join(fields)})')
-            types_ = getattr(ret, '__annotations__', {})
-            for i, field in enumerate(fields):
-                value = result[i] if type(result) is tuple else getattr(
-                    result, field)
-                self._single(field, types_.get(field), value)
+        if return_kind(ret) != 'named_tuple':
+            self._single('Output', ret, result)
             return
-        self._single('Output', ret, result)
+        fields = ret._fields
+        if len(result) != len(fields):
+            raise ValueError(f'{self.name} returned {len(result)} values, '
+                             f'want {len(fields)} ({", ".join(fields)})')
+        types_ = getattr(ret, '__annotations__', {})
+        for i, field in enumerate(fields):
+            value = result[i] if type(result) is tuple else getattr(result, field)
+            self._single(field, types_.get(field), value)
 
     def _single(self, name, annotation, value):
-        stripped = strip_optional(annotation)
-        if artifact_list_item(stripped):
-            raise Unsupported(f'output {name}: returning a list of artifacts')
-        if is_parameter(stripped):
+        kind = return_kind(annotation)
+        if kind == 'parameter':
+            stripped = strip_optional(annotation)
             if value is None and stripped is not annotation:
                 return  # an Optional output not produced
             origin = typing.get_origin(stripped) or stripped
@@ -289,7 +287,7 @@ class Executor:
                 raise TypeError(f'{self.name} returned {type(value).__name__} '
                                 f'for {name}, want {origin.__name__}')
             self.parameter_values[name] = value
-        elif is_artifact_class(stripped):
+        elif kind == 'artifact':
             if isinstance(value, _artifacts.Artifact):
                 # A returned artifact replaces the provisioned one: the
                 # function chose its URI (dsl.get_uri) and wrote its file.
