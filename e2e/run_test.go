@@ -44,7 +44,7 @@ func TestEndToEnd(t *testing.T) {
 	start := time.Now()
 	t.Run("cases", func(t *testing.T) {
 		for _, c := range corpusCases {
-			if (heavyCases[c.file] || failsOnRealPods[c.file] != "") && os.Getenv("E2E_ALL") == "" {
+			if failsOnRealPods[c.file] != "" && os.Getenv("E2E_ALL") == "" {
 				continue
 			}
 			parallel(t, "corpus/"+c.name(), func(t *testing.T) { runCase(t, s, NamespaceFor(c.name()), c) })
@@ -86,23 +86,6 @@ func TestEndToEnd(t *testing.T) {
 // ranUserCases counts the cases in which some task's user command ran for
 // real (the rest published their Behaviour's outputs: Python components).
 var ranUserCases atomic.Int32
-
-// heavyCases run only with E2E_ALL=1 (with their checks): on real pods on
-// two cores each takes minutes (many pods: loops, nested pipelines), and the
-// default suite keeps one or two cases of each feature instead, to stay
-// within CI's time.
-var heavyCases = map[string]bool{
-	"pipeline_in_pipeline_complex.yaml": true, "if_elif_else_complex.yaml": true, "parameters_complex.yaml": true,
-	"pipeline_with_nested_loops.yaml": true, "parallel_for_after_dependency.yaml": true, "loop_consume_upstream.yaml": true,
-	"pipeline_with_parallelfor_parallelism.yaml": true, "collected_parameters.yaml": true,
-	"pipeline_with_collected_artifacts.yaml": true, "pythonic_artifacts_with_list_of_artifacts.yaml": true,
-	"artifacts_complex.yaml": true, "collected_artifacts.yaml": true, "cross_loop_after_topology.yaml": true,
-	"pipeline_with_multiple_exit_handlers.yaml": true, "nested_parallel_for_secret.yaml": true,
-	"parallel_for_mount_pvc.yaml": true, "conditional_producer_and_consumers.yaml": true,
-	"nested_with_parameters.yaml": true, "if_elif_else_with_oneof_parameters.yaml": true,
-	"if_else_with_oneof_artifacts.yaml": true, "pipeline_with_nested_conditions.yaml": true,
-	"pipeline_as_exit_task.yaml": true, "iris_pipeline_compiled.yaml": true, "multiple_artifacts_namedtuple.yaml": true,
-}
 
 // failsOnRealPods are default cases that real pods showed to be broken,
 // with why; they run with E2E_ALL=1 until fixed.
