@@ -9,8 +9,9 @@ import (
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver/drivertest"
 )
 
-// Call is one output parameter that user code which cannot run here (a
-// Python component) "produces".
+// Call is one output parameter of a task's user code: what to publish for
+// it when the code could not run here, or whether to replace what it
+// produced when it did (Ran).
 type Call struct {
 	Task   string // KFP task name
 	Output string // output parameter name
@@ -18,15 +19,24 @@ type Call struct {
 	// Inputs are the task's input parameter values, as resolved by the
 	// driver into the executor input.
 	Inputs map[string]*structpb.Value
+	// Ran: the user code ran for real and produced its outputs; a value
+	// returned then replaces what it produced (the case fixes a random
+	// result), nil keeps it.
+	Ran bool
 }
 
 // ProduceFunc gives the value user code "returns" for one output
-// parameter; nil leaves the output unset.
+// parameter; nil leaves the output unset (or, when Ran, as produced).
 type ProduceFunc func(Call) *structpb.Value
 
 // DefaultOutput is drivertest's default: small values of the declared
-// type (strings are "<task>.<output>").
-func DefaultOutput(c Call) *structpb.Value { return drivertest.Default(c.Task, c.Def, c.Output) }
+// type (strings are "<task>.<output>"); what ran keeps its outputs.
+func DefaultOutput(c Call) *structpb.Value {
+	if c.Ran {
+		return nil
+	}
+	return drivertest.Default(c.Task, c.Def, c.Output)
+}
 
 // Behaviour is what a namespace's user code does where it cannot run for
 // real (and which tasks fail). The zero value: every

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"slices"
@@ -71,8 +72,9 @@ func (h *harness) behaviour(w http.ResponseWriter, r *http.Request) {
 }
 
 // answer applies the namespace's Behaviour to one task: user code that ran
-// keeps what it produced (and fails when it exited non-zero); otherwise the
-// case's Produce rules give the outputs.
+// keeps what it produced (and fails when it exited non-zero) unless the
+// case fixes an output; otherwise the case's Produce rules give the
+// outputs.
 func (h *harness) answer(ctx context.Context, q standin.Query) (*standin.Answer, error) {
 	exec, err := h.s.mlmd.ExecutionByID(ctx, q.ExecutionID)
 	if err != nil {
@@ -88,13 +90,7 @@ func (h *harness) answer(ctx context.Context, q standin.Query) (*standin.Answer,
 			return nil, ctx.Err()
 		}
 	}
-	ans := &standin.Answer{Cache: b.Cache, Failed: b.Fail[task]}
-	if q.RanUserCode {
-		h.recordRan(q.Namespace, task)
-		ans.Parameters, ans.Failed = q.Produced, ans.Failed || q.ExitCode != 0
-		return ans, nil
-	}
-	ans.Parameters = map[string]any{}
+	ans := &standin.Answer{Cache: b.Cache, Failed: b.Fail[task], Parameters: map[string]any{}}
 	inputs := map[string]*structpb.Value{}
 	for k, v := range q.Inputs {
 		if inputs[k], err = structpb.NewValue(v); err != nil {
@@ -105,12 +101,23 @@ func (h *harness) answer(ctx context.Context, q standin.Query) (*standin.Answer,
 	if f == nil {
 		f = DefaultOutput
 	}
+	if q.RanUserCode {
+		ans.Failed = ans.Failed || q.ExitCode != 0
+		maps.Copy(ans.Parameters, q.Produced)
+	}
+	fixed := false
 	for name, typ := range q.Outputs {
 		def := &pipelinespec.ComponentOutputsSpec_ParameterSpec{
 			ParameterType: pipelinespec.ParameterType_ParameterTypeEnum(pipelinespec.ParameterType_ParameterTypeEnum_value[typ])}
-		if v := f(Call{Task: task, Output: name, Def: def, Inputs: inputs}); v != nil {
+		if v := f(Call{Task: task, Output: name, Def: def, Inputs: inputs, Ran: q.RanUserCode}); v != nil {
 			ans.Parameters[name] = v.AsInterface()
+			fixed = true
 		}
+	}
+	// A task whose outputs the case fixed did run, but what it produced
+	// went nowhere: it does not count as user code feeding the run.
+	if q.RanUserCode && !fixed {
+		h.recordRan(q.Namespace, task)
 	}
 	return ans, nil
 }

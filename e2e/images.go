@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/internal/testenv"
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/e2e/kfpsdk"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/ociimage"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/pluginconfig"
 )
@@ -30,7 +31,8 @@ const (
 )
 
 // loadImages builds and loads every image. User images (python:3.11,
-// alpine, ...) all get the busybox image through the registry's fallback.
+// alpine, ...) all get the user image (setUserImage) through the
+// registry's fallback.
 func (s *Stack) loadImages(ctx context.Context) error {
 	if err := s.loadSidecar(ctx); err != nil {
 		return err
@@ -39,11 +41,10 @@ func (s *Stack) loadImages(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	fallback, err := ociimage.Build(busybox)
-	if err != nil {
+	busybox.FastCompression = true
+	if err := s.setUserImage(busybox); err != nil {
 		return err
 	}
-	s.Node.Registry.SetFallback(fallback)
 	argoexec, err := testenv.ToolPath(s.Cluster.ToolsDir, testenv.Argoexec)
 	if err != nil {
 		return err
@@ -80,6 +81,24 @@ func (s *Stack) loadSidecar(ctx context.Context) error {
 		return err
 	}
 	return s.Node.ImportImage(ctx, tar)
+}
+
+// setUserImage makes what every user image is here: a busybox userland,
+// the host's Python runtime and our stand-in of the KFP SDK's run-time half
+// (e2e/kfpsdk), so container components' commands and Python-function
+// components both run for real.
+func (s *Stack) setUserImage(busybox ociimage.Image) error {
+	python, err := ociimage.PythonRuntime()
+	if err != nil {
+		return err
+	}
+	user := withFiles(busybox, "example.invalid/user-image:1", "", append(python, kfpsdk.Files()...)...)
+	img, err := ociimage.Build(user)
+	if err != nil {
+		return err
+	}
+	s.Node.Registry.SetFallback(img)
+	return nil
 }
 
 func withFiles(base ociimage.Image, name, user string, files ...ociimage.File) ociimage.Image {

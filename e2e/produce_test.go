@@ -7,9 +7,12 @@ import (
 	"google.golang.org/protobuf/types/known/structpb"
 )
 
-// rules is what Python user code (which cannot run here) returns: keyed "task.output" or
-// "task" (every output of task), each a value or a func(Call) any that
-// computes it from the task's inputs. Other outputs get DefaultOutput.
+// rules is what user code returns, keyed "task.output" or "task" (every
+// output of task). A func(Call) any computes it from the task's inputs as
+// the real code does: used only where the code cannot run here. A plain
+// value is fixed by the case: it replaces what the code produced even when
+// it ran (coin flips and other random results the checks depend on).
+// Other outputs get DefaultOutput.
 type rules map[string]any
 
 func (r rules) produce() ProduceFunc {
@@ -22,6 +25,9 @@ func (r rules) produce() ProduceFunc {
 			return DefaultOutput(c)
 		}
 		if f, isFunc := rule.(func(Call) any); isFunc {
+			if c.Ran {
+				return nil
+			}
 			rule = f(c)
 		}
 		v, err := structpb.NewValue(rule)

@@ -85,16 +85,12 @@ func releaseModelcars(in *pipelinespec.ExecutorInput, stderr io.Writer) {
 // commandNotFound is a POSIX shell's exit status for a missing command.
 const commandNotFound = 127
 
-// runnable reports whether this image can run the user command: a program
-// it has, and no Python (the KFP SDK's executor cannot run here).
+// runnable reports whether this image can run the user command at all: a
+// program it has. (Whether what the program needs is there shows when it
+// runs: exit 127.)
 func runnable(cmd []string) bool {
 	if len(cmd) == 0 {
 		return false
-	}
-	for _, a := range cmd {
-		if strings.Contains(a, "python") || strings.Contains(a, "pip ") || strings.Contains(a, "kfp.dsl") {
-			return false
-		}
 	}
 	_, err := exec.LookPath(cmd[0])
 	return err == nil
@@ -127,7 +123,44 @@ func runUser(ctx context.Context, launch *drivertest.Launch, user []string, stdo
 	if err != nil {
 		return code, nil, err
 	}
+	if err := applyExecutorOutput(launch.Input, produced); err != nil {
+		return code, nil, err
+	}
 	return code, produced, uploadOutputs(ctx, launch.Input)
+}
+
+// applyExecutorOutput reads what the user program wrote to the executor
+// output file, as KFP's launcher does: its parameter values win over the
+// parameter files, and its artifacts (a returned artifact may have another
+// URI) replace the provisioned ones, so the upload and the publication use
+// them. No file: the program wrote none (container components).
+func applyExecutorOutput(in *pipelinespec.ExecutorInput, produced map[string]any) error {
+	path := in.GetOutputs().GetOutputFile()
+	if path == "" {
+		return nil
+	}
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	out := &pipelinespec.ExecutorOutput{}
+	if err := lenient.Unmarshal(b, out); err != nil {
+		return fmt.Errorf("executor output %s: %w", path, err)
+	}
+	for name, v := range out.GetParameterValues() {
+		produced[name] = v.AsInterface()
+	}
+	declared := in.GetOutputs().GetArtifacts()
+	for name, list := range out.GetArtifacts() {
+		if declared[name] == nil || len(list.GetArtifacts()) == 0 {
+			continue // not an output of this task: the launcher ignores it too
+		}
+		declared[name].Artifacts = list.GetArtifacts()
+	}
+	return nil
 }
 
 func downloadInputs(ctx context.Context, in *pipelinespec.ExecutorInput) error {
@@ -187,6 +220,16 @@ func readParameters(launch *drivertest.Launch) (map[string]any, error) {
 func typed(s string, t pipelinespec.ParameterType_ParameterTypeEnum) (any, error) {
 	if t == pipelinespec.ParameterType_STRING || t == pipelinespec.ParameterType_PARAMETER_TYPE_ENUM_UNSPECIFIED {
 		return s, nil
+	}
+	// Python's str(bool), what OutputPath(bool) files hold; the launcher
+	// accepts it.
+	if t == pipelinespec.ParameterType_BOOLEAN {
+		switch strings.TrimSpace(s) {
+		case "True":
+			return true, nil
+		case "False":
+			return false, nil
+		}
 	}
 	v := &structpb.Value{}
 	if err := v.UnmarshalJSON([]byte(strings.TrimSpace(s))); err != nil {

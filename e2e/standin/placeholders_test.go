@@ -1,6 +1,8 @@
 package standin
 
 import (
+	"os"
+	"path/filepath"
 	"reflect"
 	"testing"
 
@@ -37,12 +39,64 @@ func TestResolvePlaceholders(t *testing.T) {
 }
 
 func TestRunnable(t *testing.T) {
-	for cmd, want := range map[string]bool{"sh": true, "python3": false, "no-such-program-here": false} {
+	for cmd, want := range map[string]bool{"sh": true, "no-such-program-here": false, "": false} {
 		if got := runnable([]string{cmd, "-c", "true"}); got != want {
-			t.Errorf("runnable(%s) = %v, want %v", cmd, got, want)
+			t.Errorf("runnable(%q) = %v, want %v", cmd, got, want)
 		}
 	}
-	if runnable([]string{"sh", "-c", "pip install x && python3 -m kfp.dsl.executor_main"}) {
-		t.Error("a KFP Python component counted as runnable")
+	if runnable(nil) {
+		t.Error("an empty command counted as runnable")
+	}
+}
+
+func TestExecutorOutputWinsAndReplacesArtifacts(t *testing.T) {
+	dir := t.TempDir()
+	outFile := filepath.Join(dir, "output_metadata.json")
+	in := &pipelinespec.ExecutorInput{Outputs: &pipelinespec.ExecutorInput_Outputs{
+		OutputFile: outFile,
+		Artifacts: map[string]*pipelinespec.ArtifactList{"model": {Artifacts: []*pipelinespec.RuntimeArtifact{{Uri: "minio://b/provisioned"}}}},
+	}}
+	produced := map[string]any{"Output": "from the file", "other": "kept"}
+	if err := applyExecutorOutput(in, produced); err != nil {
+		t.Fatalf("no executor output file: %v", err)
+	}
+	if produced["Output"] != "from the file" {
+		t.Fatalf("without an executor output file the parameter files count: %v", produced)
+	}
+	out := `{"parameterValues": {"Output": 3, "flag": true}, "artifacts": {"model": {"artifacts": [{"uri": "minio://b/returned"}]}, "undeclared": {"artifacts": [{"uri": "minio://b/x"}]}}}`
+	if err := os.WriteFile(outFile, []byte(out), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := applyExecutorOutput(in, produced); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{"Output": float64(3), "flag": true, "other": "kept"}
+	if !reflect.DeepEqual(produced, want) {
+		t.Errorf("produced = %v, want %v", produced, want)
+	}
+	arts := in.GetOutputs().GetArtifacts()
+	if got := arts["model"].GetArtifacts()[0].GetUri(); got != "minio://b/returned" {
+		t.Errorf("model uri = %s, want the returned artifact's", got)
+	}
+	if arts["undeclared"] != nil {
+		t.Error("an undeclared artifact was added to the outputs")
+	}
+	if err := os.WriteFile(outFile, []byte("{not json"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := applyExecutorOutput(in, produced); err == nil {
+		t.Error("a malformed executor output was accepted")
+	}
+}
+
+func TestTypedAcceptsPythonBooleans(t *testing.T) {
+	for s, want := range map[string]any{"True": true, "False": false, "true": true, "false\n": false} {
+		got, err := typed(s, pipelinespec.ParameterType_BOOLEAN)
+		if err != nil || got != want {
+			t.Errorf("typed(%q, BOOLEAN) = %v, %v; want %v", s, got, err, want)
+		}
+	}
+	if _, err := typed("maybe", pipelinespec.ParameterType_BOOLEAN); err == nil {
+		t.Error(`typed("maybe", BOOLEAN) accepted`)
 	}
 }
