@@ -6,8 +6,8 @@ import (
 	"os/exec"
 	"path/filepath"
 
-	"github.com/kfp-driver-plugin/kfp-driver-plugin/internal/testenv"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/e2e/kfpsdk"
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/internal/testenv"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/ociimage"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/pluginconfig"
 )

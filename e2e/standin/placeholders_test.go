@@ -54,7 +54,7 @@ func TestExecutorOutputWinsAndReplacesArtifacts(t *testing.T) {
 	outFile := filepath.Join(dir, "output_metadata.json")
 	in := &pipelinespec.ExecutorInput{Outputs: &pipelinespec.ExecutorInput_Outputs{
 		OutputFile: outFile,
-		Artifacts: map[string]*pipelinespec.ArtifactList{"model": {Artifacts: []*pipelinespec.RuntimeArtifact{{Uri: "minio://b/provisioned"}}}},
+		Artifacts:  map[string]*pipelinespec.ArtifactList{"model": {Artifacts: []*pipelinespec.RuntimeArtifact{{Uri: "minio://b/provisioned"}}}},
 	}}
 	produced := map[string]any{"Output": "from the file", "other": "kept"}
 	if err := applyExecutorOutput(in, produced); err != nil {
