@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"fmt"
-	"path"
 
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/e2e/standin"
 )
@@ -45,11 +44,6 @@ func envSeen(task, name, value string) check {
 	})
 }
 
-// secretEnvSeen: env name holds key of Secret secret as createSecrets made it.
-func secretEnvSeen(task, name, secret, key string) check {
-	return envSeen(task, name, secretValue(secret, key))
-}
-
 // fileSeen: the container reads content at path (a volume's file).
 func fileSeen(task, path, content string) check {
 	return inContainer(task, func(c *standin.ContainerReport) error {
@@ -62,15 +56,6 @@ func fileSeen(task, path, content string) check {
 		}
 		return nil
 	})
-}
-
-// secretVolumeSeen: Secret secret's keys are files under dir.
-func secretVolumeSeen(task, dir, secret string) check {
-	checks := []check{}
-	for _, key := range secretKeys {
-		checks = append(checks, fileSeen(task, path.Join(dir, key), secretValue(secret, key)))
-	}
-	return all(checks...)
 }
 
 // mountSeen: something is mounted at dir, of filesystem type fstype ("":

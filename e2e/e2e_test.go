@@ -21,7 +21,7 @@ import (
 const workflowsAtOnce = 6
 
 // caseTimeout bounds one workflow run (a cold CI machine is slow).
-const caseTimeout = 8 * time.Minute
+const caseTimeout = 12 * time.Minute
 
 func TestMain(m *testing.M) {
 	flag.Parse()

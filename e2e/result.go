@@ -189,3 +189,28 @@ const (
 	annotationNodeID = "workflows.argoproj.io/node-id"
 	agentMain        = "main"
 )
+
+// FailedPodLogs is the tail of the main container's log of every pod of wf
+// that failed: what a user would look at next (`argo logs`), printed with a
+// failed case.
+func (s *Stack) FailedPodLogs(ctx context.Context, wf *wfv1.Workflow) string {
+	pods, err := s.workflowPods(ctx, wf)
+	if err != nil {
+		return "listing pods: " + err.Error()
+	}
+	var b strings.Builder
+	tail := int64(20)
+	for _, n := range sortedNodes(wf) {
+		p := pods[n.ID]
+		if n.Type != wfv1.NodeTypePod || p == nil || (n.Phase != wfv1.NodeFailed && n.Phase != wfv1.NodeError) {
+			continue
+		}
+		logs, err := s.Cluster.Client.CoreV1().Pods(wf.Namespace).GetLogs(p.Name,
+			&corev1.PodLogOptions{Container: agentMain, TailLines: &tail}).DoRaw(ctx)
+		if err != nil {
+			logs = []byte(err.Error())
+		}
+		fmt.Fprintf(&b, "----- %s (%s), main:\n%s\n", p.Name, n.DisplayName, logs)
+	}
+	return b.String()
+}

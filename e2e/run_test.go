@@ -135,7 +135,8 @@ func runCase(t *testing.T, s *Stack, ns string, c tcase) *Result {
 	}
 	if wf.Status.Phase != want {
 		out, _ := s.ArgoCLI(ctx, "get", wf.Name, "-n", ns)
-		t.Fatalf("workflow %s: %s (%s), want %s\n%s", wf.Name, wf.Status.Phase, wf.Status.Message, want, out)
+		t.Fatalf("workflow %s: %s (%s), want %s\n%s\n%s", wf.Name, wf.Status.Phase, wf.Status.Message, want, out,
+			s.FailedPodLogs(ctx, wf))
 	}
 	r, err := s.Result(ctx, wf)
 	if err != nil {

@@ -75,9 +75,9 @@ func (s *Stack) provision(o any) {
 func (s *Stack) createSecrets(ctx context.Context, ns string, names []string) error {
 	for _, n := range names {
 		sec := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: n, Namespace: ns},
-			StringData: map[string]string{}}
-		for _, key := range secretKeys {
-			sec.StringData[key] = secretValue(n, key)
+			StringData: kfpTestSecrets[n]}
+		if sec.StringData == nil {
+			return fmt.Errorf("secret %s: not one of KFP's test secrets", n)
 		}
 		if _, err := s.Cluster.Client.CoreV1().Secrets(ns).Create(ctx, sec, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
 			return fmt.Errorf("secret %s/%s: %w", ns, n, err)
@@ -86,11 +86,14 @@ func (s *Stack) createSecrets(ctx context.Context, ns string, names []string) er
 	return nil
 }
 
-// secretKeys are the keys of every Secret createSecrets makes.
-var secretKeys = []string{"username", "password"}
-
-// secretValue is the value of key in the Secret createSecrets names secret.
-func secretValue(secret, key string) string { return key + "-of-" + secret }
+// kfpTestSecrets are the Secrets KFP's own kfp-kubernetes tests create,
+// which the corpus components check from inside their container (e.g.
+// `assert username == "user1"`).
+var kfpTestSecrets = map[string]map[string]string{
+	"test-secret-1": {"username": "user1"},
+	"test-secret-2": {"password": "psw1"},
+	"test-secret-3": {"password": "psw2"},
+}
 
 // createClaims creates PersistentVolumeClaims a pipeline mounts by name.
 func (s *Stack) createClaims(ctx context.Context, ns string, names []string) error {

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/kubeflow/pipelines/api/v2alpha1/go/pipelinespec"
 	"google.golang.org/protobuf/types/known/structpb"
@@ -167,7 +168,10 @@ func downloadInputs(ctx context.Context, in *pipelinespec.ExecutorInput) error {
 	for name, list := range in.GetInputs().GetArtifacts() {
 		for _, a := range list.GetArtifacts() {
 			if strings.HasPrefix(a.GetUri(), "oci://") {
-				continue // a modelcar sidecar serves it
+				if err := waitForModelcar(ctx, executor.LocalPath(a.GetUri())); err != nil {
+					return fmt.Errorf("input artifact %s: %w", name, err)
+				}
+				continue
 			}
 			if err := download(ctx, a.GetUri(), executor.LocalPath(a.GetUri())); err != nil {
 				return fmt.Errorf("input artifact %s: %w", name, err)
@@ -175,6 +179,28 @@ func downloadInputs(ctx context.Context, in *pipelinespec.ExecutorInput) error {
 		}
 	}
 	return nil
+}
+
+// waitForModelcar waits, as KFP's launcher does, until the driver's modelcar
+// sidecar (started beside the main container) has linked its model files
+// at path.
+func waitForModelcar(ctx context.Context, path string) error {
+	tick := time.NewTicker(500 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		_, err := os.Stat(path)
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("model files at %s: %w (the main and modelcar containers need the same UID)", path, err)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for the modelcar to link %s: %w", path, ctx.Err())
+		case <-tick.C:
+		}
+	}
 }
 
 func makeOutputDirs(in *pipelinespec.ExecutorInput) error {

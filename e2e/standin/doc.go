@@ -7,20 +7,26 @@
 //
 // What it does, as KFP's launcher does:
 //   - container tasks: downloads input artifacts to their local paths, runs
-//     the user command when this image can (container components: real
-//     commands in a busybox userland), reads the output parameter files and
-//     uploads the output artifact files it wrote, then publishes the outputs
-//     to MLMD (execution COMPLETE or FAILED, output artifacts and events,
-//     the cache entry, parent DAG states) and exits with the command's
-//     status;
+//     the user command (user images are, here, a busybox userland with the
+//     host's Python and our stand-in of the KFP SDK's run-time half,
+//     e2e/kfpsdk: container components and Python-function components both
+//     run for real), reads the executor output file and the output
+//     parameter files, uploads the output artifact files it wrote, then
+//     publishes the outputs to MLMD (execution COMPLETE or FAILED, output
+//     artifacts and events, the cache entry, parent DAG states), writes
+//     launcher-complete for the modelcar sidecars and exits with the
+//     command's status;
 //   - importer pods: registers the imported artifact.
 //
-// What it cannot do: Python-function components need the KFP SDK and a
-// Python interpreter, which cannot be had here. For those (and for any
-// command the image cannot run) it asks the harness which outputs the test
-// case's user code "returns" and publishes those. Either way it reports to
-// the harness whether user code ran, so the suite lists which cases ran user
-// code for real.
+// What it cannot do: a command that needs what the image lacks (gsutil, a
+// pip package such as pandas) exits 127. For those it asks the harness
+// which outputs the test case's user code "returns" and publishes those.
+// Either way it reports to the harness whether user code ran, and how the
+// container looks from inside (ContainerReport), so the suite lists which
+// cases ran user code for real and checks what kfp-kubernetes settings
+// reached the container.
+//
+// Not published: artifact metadata (the MLMD records carry URIs and names).
 //
 // Artifacts live in the harness's small HTTP object store (the suite has no
 // S3 server), keyed by the artifact URI; the harness and every pod reach it
