@@ -225,7 +225,8 @@ var corpusCases = []tcase{
 	{file: "pvc_mount.yaml", covers: "kfp-kubernetes PVC mount, name from a pipeline input",
 		params: map[string]any{"pvc_name": "my-data"}, claims: []string{"my-data"},
 		checks: []check{volumeMounted("producer", "/data", claim("my-data")), volumeMounted("consumer", "/data", claim("my-data")),
-			mountSeen("producer", "/data", ""), mountSeen("consumer", "/data", "")}},
+			mountSeen("producer", "/data", ""), mountSeen("consumer", "/data", ""),
+			ranUserCode("producer", "consumer")}}, // the consumer reads the file the producer wrote on the claim
 	{file: "pipeline_with_volume.yaml", covers: "kfp-kubernetes CreatePVC/DeletePVC done by the driver on the real apiserver, mounted by two tasks",
 		checks: []check{pvcLifecycle("producer", "consumer")}},
 }
