@@ -2,13 +2,9 @@ package e2e
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"sigs.k8s.io/yaml"
-
-	"github.com/kfp-driver-plugin/kfp-driver-plugin/internal/testenv"
 )
 
 // The corpus's only tasks with CPU and memory limits also ask for a GPU,
@@ -34,35 +30,15 @@ var limitsKubernetesConfig = map[string]any{
 }
 
 func deriveLimits(dir string) (string, error) {
-	root, err := testenv.RepoRoot()
-	if err != nil {
-		return "", err
-	}
-	b, err := os.ReadFile(filepath.Join(root, CorpusDir, limitsSource))
-	if err != nil {
-		return "", err
-	}
-	var wf map[string]any
-	if err := yaml.Unmarshal(b, &wf); err != nil {
-		return "", err
-	}
-	spec := wf["spec"].(map[string]any)
-	if err := dropAccelerator(spec); err != nil {
-		return "", err
-	}
-	args := spec["arguments"].(map[string]any)
-	args["parameters"] = append(args["parameters"].([]any),
-		map[string]any{"name": "kubernetes-comp-echo", "value": mustJSON(limitsKubernetesConfig)})
-	if err := passKubernetesConfig(spec, limitsTask+"-driver", "{{workflow.parameters.kubernetes-comp-echo}}"); err != nil {
-		return "", err
-	}
-	wf["metadata"] = map[string]any{"generateName": "limits-and-empty-dirs-"}
-	out, err := yaml.Marshal(wf)
-	if err != nil {
-		return "", err
-	}
-	path := filepath.Join(dir, "limits_and_empty_dirs.yaml")
-	return path, os.WriteFile(path, out, 0o644)
+	return derive(dir, limitsSource, "limits_and_empty_dirs", func(spec map[string]any) error {
+		if err := dropAccelerator(spec); err != nil {
+			return err
+		}
+		args := spec["arguments"].(map[string]any)
+		args["parameters"] = append(args["parameters"].([]any),
+			map[string]any{"name": "kubernetes-comp-echo", "value": mustJSON(limitsKubernetesConfig)})
+		return passKubernetesConfig(spec, limitsTask+"-driver", "{{workflow.parameters.kubernetes-comp-echo}}")
+	})
 }
 
 // dropAccelerator removes the GPU from every implementation's resources.

@@ -131,11 +131,22 @@ const loop3Templates = `
 // deriveArtifactLoop writes the derived workflow into dir and returns its
 // path.
 func deriveArtifactLoop(dir string) (string, error) {
+	return derive(dir, artifactLoopSource, "parallelfor_over_artifacts", func(spec map[string]any) error {
+		if err := addLoop3Parameters(spec); err != nil {
+			return err
+		}
+		return addLoop3Templates(spec)
+	})
+}
+
+// derive reads corpus workflow source, lets edit change its spec, names it
+// name and writes it to dir; it returns the path written.
+func derive(dir, source, name string, edit func(spec map[string]any) error) (string, error) {
 	root, err := testenv.RepoRoot()
 	if err != nil {
 		return "", err
 	}
-	b, err := os.ReadFile(filepath.Join(root, CorpusDir, artifactLoopSource))
+	b, err := os.ReadFile(filepath.Join(root, CorpusDir, source))
 	if err != nil {
 		return "", err
 	}
@@ -143,19 +154,15 @@ func deriveArtifactLoop(dir string) (string, error) {
 	if err := yaml.Unmarshal(b, &wf); err != nil {
 		return "", err
 	}
-	spec := wf["spec"].(map[string]any)
-	if err := addLoop3Parameters(spec); err != nil {
-		return "", err
+	if err := edit(wf["spec"].(map[string]any)); err != nil {
+		return "", fmt.Errorf("deriving %s from %s: %w", name, source, err)
 	}
-	if err := addLoop3Templates(spec); err != nil {
-		return "", err
-	}
-	wf["metadata"] = map[string]any{"generateName": "parallelfor-over-artifacts-"}
+	wf["metadata"] = map[string]any{"generateName": strings.ReplaceAll(name, "_", "-") + "-"}
 	out, err := yaml.Marshal(wf)
 	if err != nil {
 		return "", err
 	}
-	path := filepath.Join(dir, "parallelfor_over_artifacts.yaml")
+	path := filepath.Join(dir, name+".yaml")
 	return path, os.WriteFile(path, out, 0o644)
 }
 
