@@ -174,7 +174,9 @@ var corpusCases = []tcase{
 		checks: []check{ran("print-op", 2), ran("print-op-4", 4), ran("print-op-7", 4), ran("print-op-8", 2), param("print-op-6", "message", "six")}},
 	{file: "modelcar.yaml", covers: "importer of an oci:// model, the driver's modelcar containers in the consumer pod",
 		checks: []check{artifactURIs("get-model-files-list", "input_model", "oci://registry.domain.local/modelcar:test"),
-			pod("get-model-files-list", runsImage("registry.domain.local/modelcar:test"))}},
+			pod("get-model-files-list", runsImage("registry.domain.local/modelcar:test")),
+			// the component checks the model's files through the modelcar's link
+			ranUserCode("get-model-files-list")}},
 	// --- exit handlers and final status
 	{file: "pipeline_with_exit_handler.yaml", covers: "exit handler runs after a failing task",
 		b: Behaviour{Fail: map[string]bool{"fail-op": true}}, phase: "Failed",
@@ -212,10 +214,15 @@ var corpusCases = []tcase{
 			podAnnotation("validate-pod-metadata-task-a", "task-annotation", "annotation"),
 			podLabel("validate-pod-metadata-task-d", "task-label-3", "label-3"),
 			podAnnotation("validate-pod-metadata-task-b", "task-annotation-4", "annotation-4")}},
-	{file: "create_pod_metadata_complex.yaml", covers: "kfp-kubernetes pod metadata on some tasks only",
-		checks: []check{podLabel("validate-pod-metadata", "task-label-2", "label-2"),
-			podAnnotation("validate-pod-metadata-2", "task-annotation-2", "annotation-2"),
-			podLabel("validate-no-pod-metadata", "task-label-1", "")}},
+	// validate_no_pod_metadata reads env vars its task never gets (the pipeline gives it no fieldPathAsEnv) and
+	// raises, as it would on KFP: the run fails there. Argo then starts no new task, so whether the other tasks'
+	// pods exist depends on timing; pipeline_with_pod_metadata checks the same settings on tasks that all run.
+	{file: "create_pod_metadata_complex.yaml", covers: "kfp-kubernetes pod metadata on some tasks only; a component's own check fails the run",
+		phase: "Failed",
+		checks: []check{taskFailed("validate-no-pod-metadata"), ranUserCode("validate-no-pod-metadata"),
+			podLabel("validate-no-pod-metadata", "task-label-1", ""),
+			ifRan("validate-pod-metadata", podLabel("validate-pod-metadata", "task-label-2", "label-2")),
+			ifRan("validate-pod-metadata-2", podAnnotation("validate-pod-metadata-2", "task-annotation-2", "annotation-2"))}},
 	{file: "nvidia_gpu_scheduling_check.yaml", covers: "kfp-kubernetes tolerations; a GPU request this node cannot satisfy stays Pending with the scheduler's reason in argo get",
 		pending: "Insufficient nvidia.com/gpu"},
 	{file: "missing_kubernetes_optional_inputs.yaml", covers: "kfp-kubernetes settings whose optional inputs are null are left out of the pod",

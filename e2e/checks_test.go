@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 
+	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/types/known/structpb"
 
@@ -119,6 +120,32 @@ func driverMessage(node, want string) check {
 			return fmt.Errorf("plugin node %s: message %q, want it to contain %q", node, n.Message, want)
 		}
 		return nil
+	}
+}
+
+// taskFailed: every executor pod of task failed.
+func taskFailed(task string) check {
+	return func(r *Result) error {
+		ls, err := launchesOf(r, task)
+		if err != nil {
+			return err
+		}
+		for _, l := range ls {
+			if l.Node.Phase != wfv1.NodeFailed {
+				return fmt.Errorf("%s: executor %s, want Failed", task, l.Node.Phase)
+			}
+		}
+		return nil
+	}
+}
+
+// ifRan applies c only when task ran (whether it does depends on timing).
+func ifRan(task string, c check) check {
+	return func(r *Result) error {
+		if len(r.Of(task)) == 0 {
+			return nil
+		}
+		return c(r)
 	}
 }
 

@@ -30,6 +30,11 @@ const (
 	launcherUID = "65534:65534"
 )
 
+// modelFiles are the files modelcar.yaml's component expects in the model.
+var modelFiles = []string{"added_tokens.json", "config.json", "generation_config.json", "merges.txt",
+	"model.safetensors", "normalizer.json", "preprocessor_config.json", "special_tokens_map.json", "tokenizer.json",
+	"tokenizer_config.json", "vocab.json"}
+
 // loadImages builds and loads every image. User images (python:3.11,
 // alpine, ...) all get the user image (setUserImage) through the
 // registry's fallback.
@@ -56,9 +61,13 @@ func (s *Stack) loadImages(ctx context.Context) error {
 		return err
 	}
 	// The model image modelcar.yaml imports (oci://): a modelcar carries its
-	// files under /models, which the driver's pre-pull container checks.
-	if err := s.pushImage(ctx, withFiles(busybox, ModelcarImage, "",
-		ociimage.File{Path: "/models/model.bin", Data: []byte("e2e model weights\n")})); err != nil {
+	// files under /models, which the driver's pre-pull container checks and
+	// the component lists (it expects a Hugging Face model's files).
+	var model []ociimage.File
+	for _, f := range modelFiles {
+		model = append(model, ociimage.File{Path: "/models/" + f, Data: []byte("e2e " + f + "\n")})
+	}
+	if err := s.pushImage(ctx, withFiles(busybox, ModelcarImage, "", model...)); err != nil {
 		return err
 	}
 	launcher := filepath.Join(s.Dir, "kfp-launcher-standin")
