@@ -46,6 +46,10 @@ type Behaviour struct {
 	Produce ProduceFunc
 	// Fail names tasks whose user code fails (main exits 1).
 	Fail map[string]bool
+	// FailsAsOnKFP names tasks whose real code fails here as it would on
+	// KFP, with the reason: their failure is logged and their Produce
+	// outputs published instead, so the rest of the case still runs.
+	FailsAsOnKFP map[string]string
 	// Cache makes the launcher stand-in record cache entries, as KFP's
 	// launcher does. Off by default: identical tasks within one run (loop
 	// iterations with equal inputs, reused components) would hit each

@@ -36,6 +36,7 @@ type harness struct {
 
 	mu         sync.Mutex
 	ran        map[string][]string                // namespace -> tasks whose user code ran for real
+	known      map[string][]string                // namespace -> tasks that failed as on KFP, with why
 	containers map[int64]*standin.ContainerReport // execution ID -> its main container from inside
 }
 
@@ -45,7 +46,7 @@ func startHarness(s *Stack) (*harness, error) {
 	if err != nil {
 		return nil, fmt.Errorf("harness: %w", err)
 	}
-	h := &harness{s: s, ran: map[string][]string{}, containers: map[int64]*standin.ContainerReport{}}
+	h := &harness{s: s, ran: map[string][]string{}, known: map[string][]string{}, containers: map[int64]*standin.ContainerReport{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST "+standin.PathBehaviour, h.behaviour)
 	mux.HandleFunc("GET "+standin.PathArtifacts, h.getArtifact)
@@ -101,7 +102,12 @@ func (h *harness) answer(ctx context.Context, q standin.Query) (*standin.Answer,
 	if f == nil {
 		f = DefaultOutput
 	}
-	if q.RanUserCode {
+	ran := q.RanUserCode
+	if reason := b.FailsAsOnKFP[task]; ran && q.ExitCode != 0 && reason != "" {
+		h.recordKnownFailure(q.Namespace, task+": "+reason)
+		ran = false // as if it could not run: the scripted outputs stand in
+	}
+	if ran {
 		ans.Failed = ans.Failed || q.ExitCode != 0
 		maps.Copy(ans.Parameters, q.Produced)
 	}
@@ -109,14 +115,14 @@ func (h *harness) answer(ctx context.Context, q standin.Query) (*standin.Answer,
 	for name, typ := range q.Outputs {
 		def := &pipelinespec.ComponentOutputsSpec_ParameterSpec{
 			ParameterType: pipelinespec.ParameterType_ParameterTypeEnum(pipelinespec.ParameterType_ParameterTypeEnum_value[typ])}
-		if v := f(Call{Task: task, Output: name, Def: def, Inputs: inputs, Ran: q.RanUserCode}); v != nil {
+		if v := f(Call{Task: task, Output: name, Def: def, Inputs: inputs, Ran: ran}); v != nil {
 			ans.Parameters[name] = v.AsInterface()
 			fixed = true
 		}
 	}
 	// A task whose outputs the case fixed did run, but what it produced
 	// went nowhere: it does not count as user code feeding the run.
-	if q.RanUserCode && !fixed {
+	if ran && !fixed {
 		h.recordRan(q.Namespace, task)
 	}
 	return ans, nil
@@ -128,6 +134,22 @@ func (h *harness) recordRan(ns, task string) {
 	if !slices.Contains(h.ran[ns], task) {
 		h.ran[ns] = append(h.ran[ns], task)
 	}
+}
+
+func (h *harness) recordKnownFailure(ns, what string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !slices.Contains(h.known[ns], what) {
+		h.known[ns] = append(h.known[ns], what)
+	}
+}
+
+// KnownFailures lists the tasks of namespace ns whose real code failed as
+// it would on KFP (Behaviour.FailsAsOnKFP), with the reason.
+func (s *Stack) KnownFailures(ns string) []string {
+	s.harness.mu.Lock()
+	defer s.harness.mu.Unlock()
+	return slices.Clone(s.harness.known[ns])
 }
 
 func (h *harness) recordContainer(execution int64, r *standin.ContainerReport) {

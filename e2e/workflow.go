@@ -87,6 +87,26 @@ func SetRuntimeParameters(wf *wfv1.Workflow, values map[string]any) error {
 	return nil
 }
 
+// SetRunDisplayName gives the run a display name as KFP's API server does
+// for a named run: the compiled driver templates pass --run_display_name
+// empty, the run's name fills it ({{$.pipeline_job_name}} resolves to it).
+// It reports whether any driver template took it.
+func SetRunDisplayName(wf *wfv1.Workflow, name string) bool {
+	set := false
+	for i := range wf.Spec.Templates {
+		c := wf.Spec.Templates[i].Container
+		if c == nil {
+			continue
+		}
+		for j := 0; j+1 < len(c.Args); j++ {
+			if c.Args[j] == "--run_display_name" && c.Args[j+1] == "" {
+				c.Args[j+1], set = name, true
+			}
+		}
+	}
+	return set
+}
+
 // rootRuntimeConfig finds the runtime-config argument of the ROOT_DAG
 // driver task in the entrypoint.
 func rootRuntimeConfig(wf *wfv1.Workflow) (*wfv1.Parameter, error) {
@@ -199,7 +219,14 @@ func (s *Stack) Run(ctx context.Context, ns, file string, params map[string]any)
 	if err != nil {
 		return nil, err
 	}
+	SetRunDisplayName(wf, RunDisplayName(file))
 	return s.runWorkflow(ctx, ns, wf, params)
+}
+
+// RunDisplayName is the display name Run gives a run of file (as a user
+// names a run in KFP's UI).
+func RunDisplayName(file string) string {
+	return "e2e run of " + strings.TrimSuffix(filepath.Base(file), ".yaml")
 }
 
 // RunConverted is Run for installs without the webhook: ns opts out of it

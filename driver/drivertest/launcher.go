@@ -171,15 +171,36 @@ func newArtifacts(ra *pipelinespec.RuntimeArtifact, name string, n int, session 
 		if n > 1 {
 			uri += "/" + strconv.Itoa(i)
 		}
-		arts = append(arts, &pb.Artifact{
-			Uri: proto.String(uri), State: pb.Artifact_LIVE.Enum(),
-			CustomProperties: map[string]*pb.Value{
-				"display_name":       mlmd.StringValue(name),
-				"store_session_info": mlmd.StringValue(session),
-			},
-		})
+		props := metadataProperties(ra.GetMetadata())
+		props["display_name"] = mlmd.StringValue(name)
+		props["store_session_info"] = mlmd.StringValue(session)
+		arts = append(arts, &pb.Artifact{Uri: proto.String(uri), State: pb.Artifact_LIVE.Enum(), CustomProperties: props})
 	}
 	return arts
+}
+
+// metadataProperties records an artifact's metadata (what the user code
+// set, e.g. Dataset.metadata["length"]) as custom properties, as KFP's
+// launcher does, so downstream executor inputs carry it. Lists become
+// structs holding them (MLMD has no list value).
+func metadataProperties(md *structpb.Struct) map[string]*pb.Value {
+	props := map[string]*pb.Value{}
+	for k, v := range md.GetFields() {
+		switch x := v.GetKind().(type) {
+		case *structpb.Value_StringValue:
+			props[k] = mlmd.StringValue(x.StringValue)
+		case *structpb.Value_NumberValue:
+			props[k] = &pb.Value{Value: &pb.Value_DoubleValue{DoubleValue: x.NumberValue}}
+		case *structpb.Value_BoolValue:
+			props[k] = &pb.Value{Value: &pb.Value_BoolValue{BoolValue: x.BoolValue}}
+		case *structpb.Value_StructValue:
+			props[k] = &pb.Value{Value: &pb.Value_StructValue{StructValue: x.StructValue}}
+		case *structpb.Value_ListValue:
+			props[k] = &pb.Value{Value: &pb.Value_StructValue{StructValue: &structpb.Struct{
+				Fields: map[string]*structpb.Value{"list": v}}}}
+		}
+	}
+	return props
 }
 
 func schemaTitle(ra *pipelinespec.RuntimeArtifact) string {

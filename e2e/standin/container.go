@@ -2,6 +2,7 @@ package standin
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -124,32 +125,35 @@ func runUser(ctx context.Context, launch *drivertest.Launch, user []string, stdo
 	if err != nil {
 		return code, nil, err
 	}
-	if err := applyExecutorOutput(launch.Input, produced); err != nil {
+	custom, err := applyExecutorOutput(launch.Input, produced)
+	if err != nil {
 		return code, nil, err
 	}
-	return code, produced, uploadOutputs(ctx, launch.Input)
+	return code, produced, uploadOutputs(ctx, launch.Input, custom)
 }
 
 // applyExecutorOutput reads what the user program wrote to the executor
 // output file, as KFP's launcher does: its parameter values win over the
 // parameter files, and its artifacts (a returned artifact may have another
-// URI) replace the provisioned ones, so the upload and the publication use
-// them. No file: the program wrote none (container components).
-func applyExecutorOutput(in *pipelinespec.ExecutorInput, produced map[string]any) error {
+// URI, and metadata) replace the provisioned ones, so the upload and the
+// publication use them. It returns the custom paths artifacts were written
+// at (Artifact.set_path), by output name. No file: the program wrote none
+// (container components).
+func applyExecutorOutput(in *pipelinespec.ExecutorInput, produced map[string]any) (map[string]string, error) {
 	path := in.GetOutputs().GetOutputFile()
 	if path == "" {
-		return nil
+		return nil, nil
 	}
 	b, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
-		return nil
+		return nil, nil
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
 	out := &pipelinespec.ExecutorOutput{}
 	if err := lenient.Unmarshal(b, out); err != nil {
-		return fmt.Errorf("executor output %s: %w", path, err)
+		return nil, fmt.Errorf("executor output %s: %w", path, err)
 	}
 	for name, v := range out.GetParameterValues() {
 		produced[name] = v.AsInterface()
@@ -161,7 +165,32 @@ func applyExecutorOutput(in *pipelinespec.ExecutorInput, produced map[string]any
 		}
 		declared[name].Artifacts = list.GetArtifacts()
 	}
-	return nil
+	return customPaths(b), nil
+}
+
+// customPaths reads the runtime artifacts' custom_path (newer than the
+// pinned pipeline spec, which drops it) from the executor output JSON.
+func customPaths(b []byte) map[string]string {
+	var raw struct {
+		Artifacts map[string]struct {
+			Artifacts []struct {
+				CustomPath  string `json:"custom_path"`
+				CustomPath2 string `json:"customPath"`
+			} `json:"artifacts"`
+		} `json:"artifacts"`
+	}
+	if json.Unmarshal(b, &raw) != nil {
+		return nil
+	}
+	out := map[string]string{}
+	for name, list := range raw.Artifacts {
+		for _, a := range list.Artifacts {
+			if p := a.CustomPath + a.CustomPath2; p != "" && filepath.IsAbs(p) {
+				out[name] = filepath.Clean(p)
+			}
+		}
+	}
+	return out
 }
 
 func downloadInputs(ctx context.Context, in *pipelinespec.ExecutorInput) error {
@@ -264,10 +293,13 @@ func typed(s string, t pipelinespec.ParameterType_ParameterTypeEnum) (any, error
 	return v.AsInterface(), nil
 }
 
-func uploadOutputs(ctx context.Context, in *pipelinespec.ExecutorInput) error {
+func uploadOutputs(ctx context.Context, in *pipelinespec.ExecutorInput, custom map[string]string) error {
 	for name, list := range in.GetOutputs().GetArtifacts() {
 		for _, a := range list.GetArtifacts() {
 			path := executor.LocalPath(a.GetUri())
+			if p, ok := custom[name]; ok {
+				path = p
+			}
 			if st, err := os.Stat(path); err != nil || !st.Mode().IsRegular() {
 				continue // not written: nothing to upload (the launcher skips it too)
 			}

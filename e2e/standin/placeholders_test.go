@@ -57,18 +57,22 @@ func TestExecutorOutputWinsAndReplacesArtifacts(t *testing.T) {
 		Artifacts:  map[string]*pipelinespec.ArtifactList{"model": {Artifacts: []*pipelinespec.RuntimeArtifact{{Uri: "minio://b/provisioned"}}}},
 	}}
 	produced := map[string]any{"Output": "from the file", "other": "kept"}
-	if err := applyExecutorOutput(in, produced); err != nil {
+	if _, err := applyExecutorOutput(in, produced); err != nil {
 		t.Fatalf("no executor output file: %v", err)
 	}
 	if produced["Output"] != "from the file" {
 		t.Fatalf("without an executor output file the parameter files count: %v", produced)
 	}
-	out := `{"parameterValues": {"Output": 3, "flag": true}, "artifacts": {"model": {"artifacts": [{"uri": "minio://b/returned"}]}, "undeclared": {"artifacts": [{"uri": "minio://b/x"}]}}}`
+	out := `{"parameterValues": {"Output": 3, "flag": true}, "artifacts": {"model": {"artifacts": [{"uri": "minio://b/returned", "custom_path": "/tmp/out_dataset"}]}, "undeclared": {"artifacts": [{"uri": "minio://b/x"}]}}}`
 	if err := os.WriteFile(outFile, []byte(out), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := applyExecutorOutput(in, produced); err != nil {
+	custom, err := applyExecutorOutput(in, produced)
+	if err != nil {
 		t.Fatal(err)
+	}
+	if custom["model"] != "/tmp/out_dataset" || len(custom) != 1 {
+		t.Errorf("custom paths = %v, want model at /tmp/out_dataset", custom)
 	}
 	want := map[string]any{"Output": float64(3), "flag": true, "other": "kept"}
 	if !reflect.DeepEqual(produced, want) {
@@ -84,7 +88,7 @@ func TestExecutorOutputWinsAndReplacesArtifacts(t *testing.T) {
 	if err := os.WriteFile(outFile, []byte("{not json"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := applyExecutorOutput(in, produced); err == nil {
+	if _, err := applyExecutorOutput(in, produced); err == nil {
 		t.Error("a malformed executor output was accepted")
 	}
 }
