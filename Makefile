@@ -33,7 +33,7 @@ unit:
 # The end-to-end suite without -race: what it tests runs as built binaries in pods (the race detector cannot see
 # them), its own process is the harness, and -race made the image builds alone take minutes.
 e2e-suite:
-	KFP_PLUGIN_REQUIRE_TOOLS=1 go test -count=1 -timeout 60m ./e2e
+	KFP_PLUGIN_REQUIRE_TOOLS=1 go test -count=1 -timeout 75m ./e2e
 
 fuzz:
 	go test -run '^$$' -fuzz '^FuzzDecodeArgs$$' -fuzztime $(FUZZTIME) ./plugin

@@ -20,8 +20,10 @@ import (
 // idle; TestMain raises it unless -parallel was given.
 const workflowsAtOnce = 6
 
-// caseTimeout bounds one workflow run (a cold CI machine is slow).
-const caseTimeout = 12 * time.Minute
+// caseTimeout bounds one workflow run: a guard against hangs, not a speed
+// check (the loop-heavy cases took up to 10 min with 6 workflows sharing 2
+// cores).
+const caseTimeout = 20 * time.Minute
 
 func TestMain(m *testing.M) {
 	flag.Parse()
