@@ -125,18 +125,12 @@ func driverMessage(node, want string) check {
 
 // taskFailed: every executor pod of task failed.
 func taskFailed(task string) check {
-	return func(r *Result) error {
-		ls, err := launchesOf(r, task)
-		if err != nil {
-			return err
-		}
-		for _, l := range ls {
-			if l.Node.Phase != wfv1.NodeFailed {
-				return fmt.Errorf("%s: executor %s, want Failed", task, l.Node.Phase)
-			}
+	return eachLaunch(task, func(l *Launched) error {
+		if l.Node.Phase != wfv1.NodeFailed {
+			return fmt.Errorf("%s: executor %s, want Failed", task, l.Node.Phase)
 		}
 		return nil
-	}
+	})
 }
 
 // ifRan applies c only when task ran (whether it does depends on timing).

@@ -13,21 +13,15 @@ import (
 // inContainer: every run of task reported its container, and each report
 // passes f.
 func inContainer(task string, f func(*standin.ContainerReport) error) check {
-	return func(r *Result) error {
-		ls, err := launchesOf(r, task)
-		if err != nil {
-			return err
+	return eachLaunch(task, func(l *Launched) error {
+		if l.Container == nil {
+			return fmt.Errorf("%s: no report from inside its container", task)
 		}
-		for _, l := range ls {
-			if l.Container == nil {
-				return fmt.Errorf("%s: no report from inside its container", task)
-			}
-			if err := f(l.Container); err != nil {
-				return fmt.Errorf("%s (inside its container): %w", task, err)
-			}
+		if err := f(l.Container); err != nil {
+			return fmt.Errorf("%s (inside its container): %w", task, err)
 		}
 		return nil
-	}
+	})
 }
 
 // envSeen: the container's environment has name = value.

@@ -11,17 +11,27 @@ import (
 
 // pod: every executor pod Argo created for task passes f.
 func pod(task string, f func(*corev1.Pod) error) check {
+	return eachLaunch(task, func(l *Launched) error {
+		if l.Pod == nil {
+			return fmt.Errorf("%s: executor pod not found", task)
+		}
+		if err := f(l.Pod); err != nil {
+			return fmt.Errorf("%s: pod %s: %w", task, l.Pod.Name, err)
+		}
+		return nil
+	})
+}
+
+// eachLaunch: task ran, and every run of it passes f.
+func eachLaunch(task string, f func(*Launched) error) check {
 	return func(r *Result) error {
 		ls, err := launchesOf(r, task)
 		if err != nil {
 			return err
 		}
 		for _, l := range ls {
-			if l.Pod == nil {
-				return fmt.Errorf("%s: executor pod not found", task)
-			}
-			if err := f(l.Pod); err != nil {
-				return fmt.Errorf("%s: pod %s: %w", task, l.Pod.Name, err)
+			if err := f(l); err != nil {
+				return err
 			}
 		}
 		return nil
