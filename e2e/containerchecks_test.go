@@ -26,27 +26,23 @@ func inContainer(task string, f func(*standin.ContainerReport) error) check {
 
 // envSeen: the container's environment has name = value.
 func envSeen(task, name, value string) check {
-	return inContainer(task, func(c *standin.ContainerReport) error {
-		got, ok := c.Env[name]
-		if !ok {
-			return fmt.Errorf("no env %s", name)
-		}
-		if got != value {
-			return fmt.Errorf("env %s = %q, want %q", name, got, value)
-		}
-		return nil
-	})
+	return entrySeen(task, "env", name, value, func(c *standin.ContainerReport) map[string]string { return c.Env })
 }
 
 // fileSeen: the container reads content at path (a volume's file).
 func fileSeen(task, path, content string) check {
+	return entrySeen(task, "file", path, content, func(c *standin.ContainerReport) map[string]string { return c.Files })
+}
+
+// entrySeen: the report's map (environment, files) has key = want.
+func entrySeen(task, kind, key, want string, of func(*standin.ContainerReport) map[string]string) check {
 	return inContainer(task, func(c *standin.ContainerReport) error {
-		got, ok := c.Files[path]
+		got, ok := of(c)[key]
 		if !ok {
-			return fmt.Errorf("no file %s (mounts %v)", path, c.Mounts)
+			return fmt.Errorf("no %s %s (mounts %v)", kind, key, c.Mounts)
 		}
-		if got != content {
-			return fmt.Errorf("%s = %q, want %q", path, got, content)
+		if got != want {
+			return fmt.Errorf("%s %s = %q, want %q", kind, key, got, want)
 		}
 		return nil
 	})
@@ -85,15 +81,4 @@ func shmSeen(task string, bytes int64) check {
 		}
 		return nil
 	})
-}
-
-func all(checks ...check) check {
-	return func(r *Result) error {
-		for _, c := range checks {
-			if err := c(r); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
 }

@@ -28,13 +28,9 @@ const CorpusDir = "convert/testdata/compiled-workflows"
 // the plugin ConfigMap, as the README says) and decodes the result. file is
 // a corpus file name, or an absolute path.
 func (s *Stack) Convert(ctx context.Context, file string) (*wfv1.Workflow, error) {
-	path := file
-	if !filepath.IsAbs(file) {
-		root, err := testenv.RepoRoot()
-		if err != nil {
-			return nil, err
-		}
-		path = filepath.Join(root, CorpusDir, file)
+	path, err := corpusPath(file)
+	if err != nil {
+		return nil, err
 	}
 	root, err := testenv.RepoRoot()
 	if err != nil {
@@ -52,6 +48,19 @@ func (s *Stack) Convert(ctx context.Context, file string) (*wfv1.Workflow, error
 		return nil, fmt.Errorf("decode converted %s: %w", file, err)
 	}
 	return &wf, nil
+}
+
+// corpusPath is file in the corpus, or file itself when absolute (a
+// derived workflow).
+func corpusPath(file string) (string, error) {
+	if filepath.IsAbs(file) {
+		return file, nil
+	}
+	root, err := testenv.RepoRoot()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(root, CorpusDir, file), nil
 }
 
 // SetRuntimeParameters merges values into the runtime config the root
@@ -90,9 +99,7 @@ func SetRuntimeParameters(wf *wfv1.Workflow, values map[string]any) error {
 // SetRunDisplayName gives the run a display name as KFP's API server does
 // for a named run: the compiled driver templates pass --run_display_name
 // empty, the run's name fills it ({{$.pipeline_job_name}} resolves to it).
-// It reports whether any driver template took it.
-func SetRunDisplayName(wf *wfv1.Workflow, name string) bool {
-	set := false
+func SetRunDisplayName(wf *wfv1.Workflow, name string) {
 	for i := range wf.Spec.Templates {
 		c := wf.Spec.Templates[i].Container
 		if c == nil {
@@ -100,11 +107,10 @@ func SetRunDisplayName(wf *wfv1.Workflow, name string) bool {
 		}
 		for j := 0; j+1 < len(c.Args); j++ {
 			if c.Args[j] == "--run_display_name" && c.Args[j+1] == "" {
-				c.Args[j+1], set = name, true
+				c.Args[j+1] = name
 			}
 		}
 	}
-	return set
 }
 
 // rootRuntimeConfig finds the runtime-config argument of the ROOT_DAG
@@ -188,13 +194,9 @@ func AgentPodName(wf string) string { return wf + "-1340600742-agent" }
 // Compiled reads a KFP-compiled workflow as KFP's API server creates it:
 // driver steps as container templates, nothing converted.
 func Compiled(file string) (*wfv1.Workflow, error) {
-	root, err := testenv.RepoRoot()
+	path, err := corpusPath(file)
 	if err != nil {
 		return nil, err
-	}
-	path := file
-	if !filepath.IsAbs(file) {
-		path = filepath.Join(root, CorpusDir, file)
 	}
 	b, err := os.ReadFile(path)
 	if err != nil {

@@ -174,8 +174,8 @@ func customPaths(b []byte) map[string]string {
 	var raw struct {
 		Artifacts map[string]struct {
 			Artifacts []struct {
-				CustomPath  string `json:"custom_path"`
-				CustomPath2 string `json:"customPath"`
+				Snake string `json:"custom_path"` // as the SDK writes it
+				Camel string `json:"customPath"`  // protojson's name
 			} `json:"artifacts"`
 		} `json:"artifacts"`
 	}
@@ -185,7 +185,7 @@ func customPaths(b []byte) map[string]string {
 	out := map[string]string{}
 	for name, list := range raw.Artifacts {
 		for _, a := range list.Artifacts {
-			if p := a.CustomPath + a.CustomPath2; p != "" && filepath.IsAbs(p) {
+			if p := a.Snake + a.Camel; p != "" && filepath.IsAbs(p) {
 				out[name] = filepath.Clean(p)
 			}
 		}
