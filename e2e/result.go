@@ -193,6 +193,27 @@ const (
 // FailedPodLogs is the tail of the main container's log of every pod of wf
 // that failed: what a user would look at next (`argo logs`), printed with a
 // failed case.
+// FailedNodes lists the nodes that failed, one line each, with Argo's
+// message (a driver's decision or a pod's exit reason).
+func FailedNodes(wf *wfv1.Workflow) string {
+	var b strings.Builder
+	for _, n := range sortedNodes(wf) {
+		if n.Phase == wfv1.NodeFailed || n.Phase == wfv1.NodeError {
+			fmt.Fprintf(&b, "failed node %s (%s, template %s): %s\n", n.DisplayName, n.Type, n.TemplateName, n.Message)
+		}
+	}
+	return b.String()
+}
+
+// stepTree keeps the node tree of `argo get` output: its header repeats
+// every component's JSON as a parameter.
+func stepTree(argoGet string) string {
+	if i := strings.Index(argoGet, "STEP"); i > 0 {
+		return argoGet[i:]
+	}
+	return argoGet
+}
+
 func (s *Stack) FailedPodLogs(ctx context.Context, wf *wfv1.Workflow) string {
 	pods, err := s.workflowPods(ctx, wf)
 	if err != nil {
@@ -210,7 +231,23 @@ func (s *Stack) FailedPodLogs(ctx context.Context, wf *wfv1.Workflow) string {
 		if err != nil {
 			logs = []byte(err.Error())
 		}
-		fmt.Fprintf(&b, "----- %s (%s), main:\n%s\n", p.Name, n.DisplayName, logs)
+		fmt.Fprintf(&b, "----- %s (%s): %s\n", p.Name, n.DisplayName, containerStates(p))
+		fmt.Fprintf(&b, "main:\n%s\n", logs)
 	}
 	return b.String()
+}
+
+// containerStates says how each container of p ended.
+func containerStates(p *corev1.Pod) string {
+	var parts []string
+	for _, c := range append(p.Status.InitContainerStatuses, p.Status.ContainerStatuses...) {
+		st := "running or waiting"
+		if t := c.State.Terminated; t != nil {
+			st = fmt.Sprintf("exit %d %s %s", t.ExitCode, t.Reason, strings.TrimSpace(t.Message))
+		} else if w := c.State.Waiting; w != nil {
+			st = "waiting: " + w.Reason + " " + w.Message
+		}
+		parts = append(parts, c.Name+" "+st)
+	}
+	return strings.Join(parts, "; ")
 }

@@ -134,9 +134,11 @@ func runCase(t *testing.T, s *Stack, ns string, c tcase) *Result {
 		want = wfv1.WorkflowSucceeded
 	}
 	if wf.Status.Phase != want {
+		// The failed nodes first: CI keeps only the head and tail of a
+		// long failure.
 		out, _ := s.ArgoCLI(ctx, "get", wf.Name, "-n", ns)
-		t.Fatalf("workflow %s: %s (%s), want %s\n%s\n%s", wf.Name, wf.Status.Phase, wf.Status.Message, want, out,
-			s.FailedPodLogs(ctx, wf))
+		t.Fatalf("workflow %s: %s (%s), want %s\n%s%s\n%s", wf.Name, wf.Status.Phase, wf.Status.Message, want,
+			FailedNodes(wf), stepTree(out), s.FailedPodLogs(ctx, wf))
 	}
 	r, err := s.Result(ctx, wf)
 	if err != nil {
