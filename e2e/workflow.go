@@ -146,18 +146,11 @@ func (s *Stack) Submit(ctx context.Context, ns string, wf *wfv1.Workflow) (*wfv1
 	return created, nil
 }
 
-// Wait polls until the workflow has completed and returns it.
+// Wait waits until the workflow has completed and returns it.
 func (s *Stack) Wait(ctx context.Context, ns, name string) (*wfv1.Workflow, error) {
-	var wf *wfv1.Workflow
-	err := poll(ctx, "workflow "+ns+"/"+name+" to complete", func() (bool, error) {
-		var err error
-		wf, err = s.Workflows.ArgoprojV1alpha1().Workflows(ns).Get(ctx, name, metav1.GetOptions{})
-		if err != nil {
-			return false, err
-		}
+	return s.watchWorkflow(ctx, ns, name, "workflow "+ns+"/"+name+" to complete", func(wf *wfv1.Workflow) (bool, error) {
 		return wf.Status.Phase.Completed(), nil
 	})
-	return wf, err
 }
 
 // ArgoCLI runs the real argo CLI against the cluster (kube mode: no Argo
@@ -299,22 +292,20 @@ func NamespaceFor(name string) string {
 	return ns
 }
 
-// WaitNode polls until the node shown as display (e.g. "echo-driver") in
+// WaitNode waits until the node shown as display (e.g. "echo-driver") in
 // workflow name has phase.
 func (s *Stack) WaitNode(ctx context.Context, ns, name, display string, phase wfv1.NodePhase) error {
-	return poll(ctx, "node "+display+" of "+ns+"/"+name+" to be "+string(phase), func() (bool, error) {
-		wf, err := s.Workflows.ArgoprojV1alpha1().Workflows(ns).Get(ctx, name, metav1.GetOptions{})
-		if err != nil {
-			return false, err
-		}
-		if wf.Status.Phase.Completed() {
-			return false, permanent{fmt.Errorf("workflow completed (%s) first", wf.Status.Phase)}
-		}
+	what := "node " + display + " of " + ns + "/" + name + " to be " + string(phase)
+	_, err := s.watchWorkflow(ctx, ns, name, what, func(wf *wfv1.Workflow) (bool, error) {
 		for _, n := range wf.Status.Nodes {
 			if n.DisplayName == display && n.Phase == phase {
 				return true, nil
 			}
 		}
+		if wf.Status.Phase.Completed() {
+			return false, permanent{fmt.Errorf("workflow completed (%s) first", wf.Status.Phase)}
+		}
 		return false, nil
 	})
+	return err
 }
