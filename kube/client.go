@@ -13,6 +13,16 @@ import (
 // UserAgent is sent when the config names none.
 const UserAgent = "kfp-driver-plugin"
 
+// QPS and Burst replace client-go's client-side limit (5/s, burst 10) when
+// the config sets none. One sidecar serves one workflow, whose Argo calls
+// come in bursts (a ParallelFor's iterations, each maybe creating a PVC):
+// at 5/s a burst queued for seconds in the client while the API server,
+// which protects itself with priority and fairness, sat idle.
+const (
+	QPS   = 50
+	Burst = 100
+)
+
 // Client implements Interface over a REST client for core/v1.
 type Client struct {
 	rest rest.Interface
@@ -30,6 +40,9 @@ func NewForConfig(cfg *rest.Config) (*Client, error) {
 		return nil, fmt.Errorf("kubernetes client: core/v1 scheme: %w", err)
 	}
 	c := rest.CopyConfig(cfg)
+	if c.QPS == 0 && c.RateLimiter == nil {
+		c.QPS, c.Burst = QPS, Burst
+	}
 	c.APIPath = "/api"
 	c.GroupVersion = &corev1.SchemeGroupVersion
 	c.NegotiatedSerializer = serializer.NewCodecFactory(scheme).WithoutConversion()
