@@ -190,9 +190,6 @@ const (
 	agentMain        = "main"
 )
 
-// FailedPodLogs is the tail of the main container's log of every pod of wf
-// that failed: what a user would look at next (`argo logs`), printed with a
-// failed case.
 // FailedNodes lists the nodes that failed, one line each, with Argo's
 // message (a driver's decision or a pod's exit reason).
 func FailedNodes(wf *wfv1.Workflow) string {
@@ -214,6 +211,9 @@ func stepTree(argoGet string) string {
 	return argoGet
 }
 
+// FailedPodLogs is the tail of the main container's log of every pod of wf
+// that failed: what a user would look at next (`argo logs`), printed with a
+// failed case.
 func (s *Stack) FailedPodLogs(ctx context.Context, wf *wfv1.Workflow) string {
 	pods, err := s.workflowPods(ctx, wf)
 	if err != nil {
