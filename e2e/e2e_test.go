@@ -60,6 +60,9 @@ func startStack(t *testing.T) *Stack {
 		}
 		s.Timings.Add("stop: pods deleted, node torn down, nothing left", time.Since(start))
 		t.Logf("phases:\n%s", s.Timings)
+		if d := caseFailures.String(); d != "" {
+			t.Logf("failed cases:\n%s", d)
+		}
 	})
 	return s
 }

@@ -206,9 +206,14 @@ func FailedNodes(wf *wfv1.Workflow) string {
 // every component's JSON as a parameter.
 func stepTree(argoGet string) string {
 	if i := strings.Index(argoGet, "STEP"); i > 0 {
-		return argoGet[i:]
+		argoGet = argoGet[i:]
 	}
-	return argoGet
+	// Its columns are padded to the widest message: drop the padding.
+	lines := strings.Split(argoGet, "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimRight(l, " ")
+	}
+	return strings.Join(lines, "\n")
 }
 
 // FailedPodLogs is the tail of the main container's log of every pod of wf

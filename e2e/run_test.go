@@ -91,6 +91,10 @@ var ranUserCases atomic.Int32
 // with why; they run with E2E_ALL=1 until fixed.
 var failsOnRealPods = map[string]string{}
 
+// caseFailures repeats why each case failed at the very end of the
+// suite's output: CI keeps only the head and tail of a long log.
+var caseFailures failureDigest
+
 // casesRun counts the cases that ran (-run may pick a few), for the timings.
 var casesRun atomic.Int32
 
@@ -137,8 +141,10 @@ func runCase(t *testing.T, s *Stack, ns string, c tcase) *Result {
 		// The failed nodes first: CI keeps only the head and tail of a
 		// long failure.
 		out, _ := s.ArgoCLI(ctx, "get", wf.Name, "-n", ns)
-		t.Fatalf("workflow %s: %s (%s), want %s\n%s%s\n%s", wf.Name, wf.Status.Phase, wf.Status.Message, want,
-			FailedNodes(wf), stepTree(out), s.FailedPodLogs(ctx, wf))
+		why := fmt.Sprintf("workflow %s: %s (%s), want %s\n%s%s", wf.Name, wf.Status.Phase, wf.Status.Message, want,
+			FailedNodes(wf), s.FailedPodLogs(ctx, wf))
+		caseFailures.add(t.Name(), why)
+		t.Fatalf("%s\n%s", why, stepTree(out))
 	}
 	r, err := s.Result(ctx, wf)
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	wfclient "github.com/argoproj/argo-workflows/v3/pkg/client/clientset/versioned"
 	"k8s.io/client-go/restmapper"
 
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/e2e/standin"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/internal/realnode"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/internal/testenv"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/mlmd"
@@ -166,7 +167,7 @@ func (s *Stack) startServices(context.Context) error {
 	if s.svc, err = startServices(); err != nil {
 		return err
 	}
-	s.mlmdPool = mlmd.NewPool(mlmd.Config{})
+	s.mlmdPool = mlmd.NewPool(standin.MLMDConfig)
 	if s.mlmd, err = s.mlmdPool.Get(mlmd.Endpoint{Host: realnode.Gateway, Port: portOf(s.svc.MLMD.Addr)}); err != nil {
 		return err
 	}

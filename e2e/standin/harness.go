@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"time"
 )
 
 // harnessURL is the harness's base URL as pods resolve it.
@@ -20,19 +21,47 @@ func harnessURL(path string) string {
 
 var client = &http.Client{}
 
+// call sends the request newReq builds and returns the response, retrying
+// while the harness cannot be reached or answers 5xx (a starved test
+// process under a full suite), until ctx ends. newReq is called per attempt
+// so that a body can be read again.
+func call(ctx context.Context, newReq func() (*http.Request, error)) (*http.Response, error) {
+	wait := 250 * time.Millisecond
+	for {
+		req, err := newReq()
+		if err != nil {
+			return nil, err
+		}
+		resp, err := client.Do(req)
+		retry := err != nil || (resp.StatusCode >= 500 && resp.StatusCode != http.StatusInsufficientStorage)
+		if !retry {
+			return resp, nil
+		}
+		if err == nil {
+			b, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
+			resp.Body.Close()
+			err = fmt.Errorf("%s: %s", resp.Status, bytes.TrimSpace(b))
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("%w: %v (until %v)", errNoHarness, err, ctx.Err())
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 5*time.Second)
+	}
+}
+
 // ask sends the query and decodes the answer.
 func ask(ctx context.Context, q Query) (*Answer, error) {
 	body, err := json.Marshal(q)
 	if err != nil {
 		return nil, err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, harnessURL(PathBehaviour), bytes.NewReader(body))
+	resp, err := call(ctx, func() (*http.Request, error) {
+		return http.NewRequestWithContext(ctx, http.MethodPost, harnessURL(PathBehaviour), bytes.NewReader(body))
+	})
 	if err != nil {
 		return nil, err
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", errNoHarness, err)
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
@@ -55,13 +84,11 @@ func artifactURL(uri string) string {
 // holding its URI, so that a real consumer command still has something to
 // read.
 func download(ctx context.Context, uri, path string) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, artifactURL(uri), nil)
+	resp, err := call(ctx, func() (*http.Request, error) {
+		return http.NewRequestWithContext(ctx, http.MethodGet, artifactURL(uri), nil)
+	})
 	if err != nil {
 		return err
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return fmt.Errorf("%w: %v", errNoHarness, err)
 	}
 	defer resp.Body.Close()
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
@@ -85,18 +112,15 @@ func download(ctx context.Context, uri, path string) error {
 }
 
 func upload(ctx context.Context, uri, path string) error {
-	f, err := os.Open(path)
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return err
 	}
-	defer f.Close()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPut, artifactURL(uri), f)
+	resp, err := call(ctx, func() (*http.Request, error) {
+		return http.NewRequestWithContext(ctx, http.MethodPut, artifactURL(uri), bytes.NewReader(b))
+	})
 	if err != nil {
 		return err
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return fmt.Errorf("%w: %v", errNoHarness, err)
 	}
 	resp.Body.Close()
 	if resp.StatusCode/100 != 2 {

@@ -91,8 +91,14 @@ type clients struct {
 	ns    string
 }
 
+// MLMDConfig is how the test side (this stand-in, the harness) talks to
+// the MLMD test server: unlike the sidecar, which answers Argo "running"
+// and tries again later, a launcher has nobody to hand a slow call back
+// to, and a full suite on two cores can starve the server for seconds.
+var MLMDConfig = mlmd.Config{RPCTimeout: 30 * time.Second, Retries: 8, Backoff: 250 * time.Millisecond}
+
 func connect(flags map[string]string) (*clients, error) {
-	c := &clients{pool: mlmd.NewPool(mlmd.Config{}), tasks: &mlpipeline.Pool{}, ns: podNamespace()}
+	c := &clients{pool: mlmd.NewPool(MLMDConfig), tasks: &mlpipeline.Pool{}, ns: podNamespace()}
 	var err error
 	if c.mlmd, err = c.pool.Get(mlmd.Endpoint{Host: flags["--mlmd_server_address"], Port: flags["--mlmd_server_port"]}); err != nil {
 		return nil, err
