@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver/cmdline"
 )
 
 // replyOutputs are the output parameters the plugin's reply carries (named
@@ -104,8 +106,8 @@ var outputPathRef = regexp.MustCompile(`^\{\{\s*outputs\.parameters\.([^.}\s]+)\
 // the parameter the plugin fills under the same name; otherwise a downstream
 // task would read a different parameter than before.
 func checkPathFlags(flags map[string]string, paths map[string]string) error {
-	for _, flag := range sortedKeys(pathOutputs) {
-		want := pathOutputs[flag]
+	for _, flag := range sortedKeys(cmdline.PathOutputs) {
+		want := cmdline.PathOutputs[flag]
 		value, ok := flags[flag]
 		if !ok {
 			continue

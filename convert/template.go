@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path"
 
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver/cmdline"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/plugin"
 )
 
@@ -51,7 +52,7 @@ func driverCommand(t map[string]any) ([]string, bool, error) {
 // pluginTemplate rewrites a driver container template into the plugin
 // template carrying the same flags as arguments.
 func pluginTemplate(t map[string]any, argv []string) (map[string]any, error) {
-	flags, err := parseFlags(argv)
+	flags, err := cmdline.Parse(argv)
 	if err != nil {
 		return nil, err
 	}
@@ -74,7 +75,7 @@ func pluginTemplate(t map[string]any, argv []string) (map[string]any, error) {
 	}
 	args := map[string]any{}
 	for name, value := range flags {
-		if driverFlags[name] != pathFlag {
+		if cmdline.Flags[name] != cmdline.Path {
 			args[name] = value
 		}
 	}

@@ -112,3 +112,15 @@ func TestJSONInput(t *testing.T) {
 		t.Errorf("JSON input converted differently (err %v)", err)
 	}
 }
+
+// TestUnknownFlagNamesTemplate checks the whole path: the error names the
+// flag and the template, and nothing is written.
+func TestUnknownFlagNamesTemplate(t *testing.T) {
+	in := readCorpusFile(t, "add_numbers.yaml")
+	in = strings.Replace(in, "      - --cache_disabled=false\n", "      - --cache_disabled=false\n      - --foo\n      - bar\n", 2)
+	out, err := Workflow([]byte(in), Options{})
+	want := `template "system-container-driver": unknown driver flag "--foo"`
+	if err == nil || err.Error() != want || out != nil {
+		t.Errorf("got %v, want %q", err, want)
+	}
+}

@@ -1,4 +1,7 @@
-package convert
+// Package cmdline reads the command line of KFP's driver binary. Its flags
+// are the plugin's argument names: `convert` turns them into plugin
+// arguments, and `drive` (the one-shot mode) runs them as KFP's driver does.
+package cmdline
 
 import (
 	"fmt"
@@ -6,38 +9,40 @@ import (
 	"strings"
 )
 
-type flagKind int
+// Kind is how a flag takes its value.
+type Kind int
 
+// The kinds of driver flags.
 const (
-	valueFlag flagKind = iota // --name value or --name=value
-	boolFlag                  // --name or --name=bool (Go's flag package: no separate value)
-	pathFlag                  // an output file of the driver pod; the plugin replies instead
+	Value Kind = iota // --name value or --name=value
+	Bool              // --name or --name=bool (Go's flag package: no separate value)
+	Path              // an output file of the driver pod; the plugin replies instead
 )
 
-// driverFlags are the flags of KFP's driver binary (driver-spec §1.2). Their
+// Flags are the flags of KFP's driver binary (driver-spec §1.2). Their
 // names are the plugin's argument names; plugin.DecodeArgs knows them all.
-var driverFlags = map[string]flagKind{
-	"type": valueFlag, "pipeline_name": valueFlag, "run_id": valueFlag, "run_name": valueFlag,
-	"run_display_name": valueFlag, "pipeline_job_create_time_utc": valueFlag,
-	"pipeline_job_schedule_time_epoch_seconds": valueFlag,
-	"component": valueFlag, "task": valueFlag, "task_name": valueFlag, "container": valueFlag,
-	"runtime_config": valueFlag, "kubernetes_config": valueFlag,
-	"dag_execution_id": valueFlag, "iteration_index": valueFlag,
-	"mlmd_server_address": valueFlag, "mlmd_server_port": valueFlag,
-	"ml_pipeline_server_address": valueFlag, "ml_pipeline_server_port": valueFlag,
-	"ca_cert_path": valueFlag, "log_level": valueFlag, "publish_logs": valueFlag,
-	"http_proxy": valueFlag, "https_proxy": valueFlag, "no_proxy": valueFlag,
-	"default_run_as_user": valueFlag, "default_run_as_group": valueFlag,
+var Flags = map[string]Kind{
+	"type": Value, "pipeline_name": Value, "run_id": Value, "run_name": Value,
+	"run_display_name": Value, "pipeline_job_create_time_utc": Value,
+	"pipeline_job_schedule_time_epoch_seconds": Value,
+	"component": Value, "task": Value, "task_name": Value, "container": Value,
+	"runtime_config": Value, "kubernetes_config": Value,
+	"dag_execution_id": Value, "iteration_index": Value,
+	"mlmd_server_address": Value, "mlmd_server_port": Value,
+	"ml_pipeline_server_address": Value, "ml_pipeline_server_port": Value,
+	"ca_cert_path": Value, "log_level": Value, "publish_logs": Value,
+	"http_proxy": Value, "https_proxy": Value, "no_proxy": Value,
+	"default_run_as_user": Value, "default_run_as_group": Value,
 	// Strings parsed as booleans by the driver, so they take a separate value.
-	"default_run_as_non_root": valueFlag, "default_host_users": valueFlag,
-	"cache_disabled": boolFlag, "ml_pipeline_tls_enabled": boolFlag, "metadata_tls_enabled": boolFlag,
-	"execution_id_path": pathFlag, "iteration_count_path": pathFlag, "condition_path": pathFlag,
-	"cached_decision_path": pathFlag, "pod_spec_patch_path": pathFlag,
+	"default_run_as_non_root": Value, "default_host_users": Value,
+	"cache_disabled": Bool, "ml_pipeline_tls_enabled": Bool, "metadata_tls_enabled": Bool,
+	"execution_id_path": Path, "iteration_count_path": Path, "condition_path": Path,
+	"cached_decision_path": Path, "pod_spec_patch_path": Path,
 }
 
-// pathOutputs maps each output-path flag to the output parameter the plugin
-// fills instead of the file.
-var pathOutputs = map[string]string{
+// PathOutputs maps each output-path flag to the Argo output parameter the
+// file becomes (the plugin fills the parameter instead).
+var PathOutputs = map[string]string{
 	"execution_id_path":    "execution-id",
 	"iteration_count_path": "iteration-count",
 	"condition_path":       "condition",
@@ -45,22 +50,22 @@ var pathOutputs = map[string]string{
 	"pod_spec_patch_path":  "pod-spec-patch",
 }
 
-// parseFlags reads a driver command line the way Go's flag package does
+// Parse reads a driver command line the way Go's flag package does
 // (-name or --name, value attached with = or in the next token, booleans only
 // with =), but refuses what the driver would silently ignore: unknown flags,
 // repeated flags and positional arguments (Go stops parsing at the first).
-func parseFlags(argv []string) (map[string]string, error) {
+func Parse(argv []string) (map[string]string, error) {
 	out := map[string]string{}
 	for i := 0; i < len(argv); i++ {
 		name, value, hasValue, err := splitFlag(argv[i])
 		if err != nil {
 			return nil, err
 		}
-		kind, known := driverFlags[name]
+		kind, known := Flags[name]
 		switch {
 		case !known:
 			return nil, fmt.Errorf("unknown driver flag %q", "--"+name)
-		case kind == boolFlag:
+		case kind == Bool:
 			if value, err = boolValue(name, value, hasValue); err != nil {
 				return nil, err
 			}

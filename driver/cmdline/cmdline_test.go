@@ -1,4 +1,4 @@
-package convert
+package cmdline
 
 import (
 	"encoding/json"
@@ -9,7 +9,7 @@ import (
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/plugin"
 )
 
-func TestParseFlags(t *testing.T) {
+func TestParse(t *testing.T) {
 	for _, tc := range []struct {
 		argv []string
 		want map[string]string
@@ -35,7 +35,7 @@ func TestParseFlags(t *testing.T) {
 		{argv: []string{"--cache_disabled", "false"}, err: `unexpected driver argument "false"`},
 		{argv: []string{"--cache_disabled=nope"}, err: `driver flag "--cache_disabled": "nope" is not a boolean`},
 	} {
-		got, err := parseFlags(tc.argv)
+		got, err := Parse(tc.argv)
 		switch {
 		case tc.err != "" && (err == nil || !strings.HasPrefix(err.Error(), tc.err)):
 			t.Errorf("%q: error %v, want %q", tc.argv, err, tc.err)
@@ -51,7 +51,7 @@ func TestParseFlags(t *testing.T) {
 // argument plugin.DecodeArgs knows, so none is logged and ignored at run time.
 func TestDriverFlagsKnownToPlugin(t *testing.T) {
 	args := map[string]json.RawMessage{}
-	for name := range driverFlags {
+	for name := range Flags {
 		args[name] = json.RawMessage(`""`)
 	}
 	for name, v := range map[string]string{
@@ -65,17 +65,5 @@ func TestDriverFlagsKnownToPlugin(t *testing.T) {
 	}
 	if len(unknown) > 0 {
 		t.Errorf("plugin does not know %v", unknown)
-	}
-}
-
-// TestUnknownFlagNamesTemplate checks the whole path: the error names the
-// flag and the template, and nothing is written.
-func TestUnknownFlagNamesTemplate(t *testing.T) {
-	in := readCorpusFile(t, "add_numbers.yaml")
-	in = strings.Replace(in, "      - --cache_disabled=false\n", "      - --cache_disabled=false\n      - --foo\n      - bar\n", 2)
-	out, err := Workflow([]byte(in), Options{})
-	want := `template "system-container-driver": unknown driver flag "--foo"`
-	if err == nil || err.Error() != want || out != nil {
-		t.Errorf("got %v, want %q", err, want)
 	}
 }
