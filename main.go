@@ -6,6 +6,7 @@
 //	kfp-driver-plugin convert    turn a KFP-compiled workflow's driver steps into plugin templates
 //	kfp-driver-plugin sync       the multi-user profile controller's sync hook
 //	kfp-driver-plugin webhook    the admission webhook that converts the workflows KFP creates
+//	kfp-driver-plugin drive      one driver step as a process, KFP's driver command line (also as `driver`)
 //	kfp-driver-plugin version    print the version
 package main
 
@@ -18,6 +19,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -28,6 +30,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/convert"
+	driveStep "github.com/kfp-driver-plugin/kfp-driver-plugin/drive"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver/flow"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/kube"
@@ -49,10 +52,15 @@ commands:
              (convert [-f FILE] [--plugin-configmap FILE]; stdin when no -f; YAML to stdout)
   sync       serve the profile controller's metacontroller sync hook (multi-user)
   webhook    serve the admission webhook: KFP's workflows get plugin templates, agent pods the admin's metadata
+  drive      run one driver step with KFP's driver flags and output files (a drop-in for
+             KFP's driver image; the binary also does this when invoked as "driver")
   version    print the version
 `
 
 func main() {
+	if filepath.Base(os.Args[0]) == driverCommand {
+		exit(drive(os.Args[1:]))
+	}
 	if len(os.Args) < 2 {
 		fmt.Fprint(os.Stderr, usage)
 		os.Exit(2)
@@ -69,6 +77,8 @@ func main() {
 		err = syncHook(args)
 	case "webhook":
 		err = admissionWebhook(args)
+	case "drive":
+		err = drive(args)
 	case "version":
 		fmt.Println(version)
 	case "-h", "--help", "help":
@@ -77,11 +87,37 @@ func main() {
 		fmt.Fprintf(os.Stderr, "unknown command %q\n%s", cmd, usage)
 		os.Exit(2)
 	}
+	exit(err)
+}
+
+func exit(err error) {
 	glog.Flush()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "error:", err)
 		os.Exit(1)
 	}
+	os.Exit(0)
+}
+
+// driverCommand is the name KFP's compiled workflows run in the driver
+// image; the image links it to this binary.
+const driverCommand = "driver"
+
+// drive runs one step. Its flags are KFP's driver's, so nothing of ours is
+// added to them.
+func drive(args []string) error {
+	_ = flag.Set("logtostderr", "true") // a read-only root has no room for glog's files
+	kube, err := kubeClient("")
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	_, err = driveStep.Run(ctx, args, driveStep.Env{
+		Namespace: plugin.PodNamespace(os.Getenv, plugin.ServiceAccountNamespaceFile),
+		Kube:      kube, Log: os.Stdout,
+	})
+	return err
 }
 
 // newFlags returns a flag set that also carries glog's flags (-v, ...),

@@ -27,6 +27,7 @@ type Env struct {
 	TaskServer *mlpipelinetest.Server
 	MLMD       *mlmd.Client // the launcher's and the test's own client
 	Pool       *mlmd.Pool   // the driver's
+	Tasks      *mlpipeline.Pool
 	Service    *flow.Service
 	Launcher   *Launcher
 	Options    driver.Options
@@ -58,6 +59,7 @@ func NewEnvWith(t testing.TB, k kube.Interface) *Env {
 	}
 	e.Pool = mlmd.NewPool(mlmd.Config{Backoff: 5 * time.Millisecond, Retries: 2})
 	tasks := &mlpipeline.Pool{}
+	e.Tasks = tasks
 	t.Cleanup(func() { _ = e.Pool.Close(); _ = tasks.Close() })
 	e.Endpoints = driver.Endpoints{MLMDHost: mhost, MLMDPort: mport, MLPipelineHost: phost, MLPipelinePort: pport}
 	e.Service = flow.New(flow.Deps{MLMD: e.Pool, Tasks: tasks, Kube: k, Endpoints: e.Endpoints})
