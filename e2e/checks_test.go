@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"reflect"
@@ -11,6 +12,8 @@ import (
 	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/types/known/structpb"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/webhook"
 )
@@ -357,6 +360,50 @@ func notConvertedByWebhook() check {
 	return func(r *Result) error {
 		if v := r.Workflow.Annotations[webhook.ConvertedAnnotation]; v != "" {
 			return fmt.Errorf("the webhook converted a workflow in an opted-out namespace: %s", v)
+		}
+		return nil
+	}
+}
+
+// driverPodsRanDrive: every driver step ran as a pod of our image, which
+// succeeded and logged its decision, as `argo logs` shows it.
+func driverPodsRanDrive() check {
+	return func(r *Result) error {
+		list, err := r.Kube.CoreV1().Pods(r.Workflow.Namespace).List(context.Background(),
+			metav1.ListOptions{LabelSelector: labelWorkflow + "=" + r.Workflow.Name})
+		if err != nil {
+			return err
+		}
+		pods := map[string]*corev1.Pod{}
+		for i := range list.Items {
+			pods[list.Items[i].Annotations[annotationNodeID]] = &list.Items[i]
+		}
+		steps := 0
+		for _, n := range r.Workflow.Status.Nodes {
+			if n.TemplateName != "system-dag-driver" && n.TemplateName != "system-container-driver" {
+				continue
+			}
+			steps++
+			if n.Type != wfv1.NodeTypePod || n.Phase != wfv1.NodeSucceeded {
+				return fmt.Errorf("driver step %s: %s %s (%s), want a Succeeded pod", n.DisplayName, n.Type, n.Phase, n.Message)
+			}
+			pod := pods[n.ID]
+			if pod == nil {
+				return fmt.Errorf("driver step %s: no pod", n.DisplayName)
+			}
+			if img := mainContainer(pod).Image; img != SidecarImage {
+				return fmt.Errorf("driver pod %s ran %s, want %s", pod.Name, img, SidecarImage)
+			}
+			logs, err := r.Kube.CoreV1().Pods(pod.Namespace).GetLogs(pod.Name, &corev1.PodLogOptions{Container: agentMain}).DoRaw(context.Background())
+			if err != nil {
+				return fmt.Errorf("driver pod %s logs: %w", pod.Name, err)
+			}
+			if !strings.Contains(string(logs), ": execution ") {
+				return fmt.Errorf("driver pod %s logged no decision:\n%s", pod.Name, logs)
+			}
+		}
+		if steps < 3 {
+			return fmt.Errorf("%d driver steps, want the root and one per task", steps)
 		}
 		return nil
 	}

@@ -32,6 +32,9 @@ type tcase struct {
 	// viaConvert: the namespace opts out of the webhook and the workflow
 	// goes through the `convert` command (installs without the webhook).
 	viaConvert bool
+	// driverPods: the namespace opts out of the webhook and the stock
+	// workflow runs a driver pod per step from our image (`drive`).
+	driverPods bool
 }
 
 func (c tcase) name() string { return strings.TrimSuffix(c.file, ".yaml") }
@@ -60,6 +63,11 @@ func TestEndToEnd(t *testing.T) {
 		})
 		parallel(t, "install/convert-without-webhook", func(t *testing.T) {
 			runCase(t, s, "convert-without-webhook", tcase{file: "producer_consumer_param_pipeline.yaml", viaConvert: true,
+				checks: []check{ranUserCode("producer", "consumer"),
+					param("consumer", "input_value", "Hello world, this is an output parameter\n")}})
+		})
+		parallel(t, "install/driver-pods-with-drive", func(t *testing.T) {
+			runCase(t, s, "driver-pods-with-drive", tcase{file: "producer_consumer_param_pipeline.yaml", driverPods: true,
 				checks: []check{ranUserCode("producer", "consumer"),
 					param("consumer", "input_value", "Hello world, this is an output parameter\n")}})
 		})
@@ -128,6 +136,9 @@ func runCase(t *testing.T, s *Stack, ns string, c tcase) *Result {
 	run, checks := s.Run, append([]check{convertedByWebhook()}, c.checks...)
 	if c.viaConvert {
 		run, checks = s.RunConverted, append([]check{notConvertedByWebhook()}, c.checks...)
+	}
+	if c.driverPods {
+		run, checks = s.RunWithDriverPods, append([]check{notConvertedByWebhook(), driverPodsRanDrive()}, c.checks...)
 	}
 	wf, err := run(ctx, ns, c.file, c.params)
 	if err != nil {

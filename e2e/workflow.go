@@ -238,6 +238,34 @@ func (s *Stack) RunConverted(ctx context.Context, ns, file string, params map[st
 	return s.runWorkflow(ctx, ns, wf, params)
 }
 
+// RunWithDriverPods runs the stock workflow with a driver pod per step, as
+// an install that keeps driver pods would with V2_DRIVER_IMAGE set to our
+// image: the driver containers run `driver` (the one-shot mode, package
+// drive) from the sidecar image. ns opts out of the webhook.
+func (s *Stack) RunWithDriverPods(ctx context.Context, ns, file string, params map[string]any) (*wfv1.Workflow, error) {
+	if err := s.prepareNamespace(ctx, ns, map[string]string{WebhookOptOutLabel: "disabled"}); err != nil {
+		return nil, err
+	}
+	wf, err := Compiled(file)
+	if err != nil {
+		return nil, err
+	}
+	n := 0
+	for i := range wf.Spec.Templates {
+		if c := wf.Spec.Templates[i].Container; c != nil && len(c.Command) == 1 && c.Command[0] == DriverCommand {
+			c.Image = SidecarImage
+			n++
+		}
+	}
+	if n == 0 {
+		return nil, fmt.Errorf("%s: no driver template (command %q)", file, DriverCommand)
+	}
+	return s.runWorkflow(ctx, ns, wf, params)
+}
+
+// DriverCommand is the command of KFP's driver containers.
+const DriverCommand = "driver"
+
 func (s *Stack) runWorkflow(ctx context.Context, ns string, wf *wfv1.Workflow, params map[string]any) (*wfv1.Workflow, error) {
 	if err := SetRuntimeParameters(wf, params); err != nil {
 		return nil, err

@@ -19,6 +19,10 @@ const (
 	// HostCACertificates is Debian's ca-certificates bundle; the image gets a
 	// copy at the same path, where Go's crypto/x509 looks first.
 	HostCACertificates = "/etc/ssl/certs/ca-certificates.crt"
+	// DriverCommand links the binary under the name KFP's compiled
+	// workflows run in the driver image (the one-shot mode, package drive),
+	// on the image's PATH.
+	DriverCommand = "/usr/local/bin/driver"
 	sidecarUser        = "kfp-driver-plugin"
 	sourceURL          = "https://github.com/kfp-driver-plugin/kfp-driver-plugin"
 )
@@ -42,6 +46,7 @@ func Sidecar(binaryPath, version string) (Image, error) {
 		Name: SidecarRepository + ":" + version,
 		Files: []File{
 			{Path: SidecarBinary, Source: binaryPath, Mode: 0o755},
+			{Path: DriverCommand, Link: SidecarBinary},
 			{Path: HostCACertificates, Source: HostCACertificates, Mode: 0o644},
 			{Path: "/etc/passwd", Data: []byte(passwd(userLine(sidecarUser, SidecarUID)))},
 			{Path: "/etc/group", Data: []byte(group(groupLine(sidecarUser, SidecarUID)))},

@@ -16,8 +16,10 @@ import (
 
 // dockerfileStage is what the Dockerfile's final stage sets.
 type dockerfileStage struct {
-	user, expose, copyDest string
-	entrypoint, cmd        []string
+	user, expose    string
+	copies          map[string]string // source -> destination
+	entrypoint, cmd []string
+	links           map[string]string // path -> target, from `ln -s` in any stage
 }
 
 // parseFinalStage reads the instructions after the last FROM. Only the
@@ -31,13 +33,20 @@ func parseFinalStage(t *testing.T, path string) dockerfileStage {
 	}
 	defer f.Close()
 	var st dockerfileStage
+	links := map[string]string{}
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		line := strings.TrimSpace(sc.Text())
 		instr, arg, _ := strings.Cut(line, " ")
 		switch strings.ToUpper(instr) {
 		case "FROM":
-			st = dockerfileStage{}
+			st = dockerfileStage{copies: map[string]string{}}
+		case "RUN":
+			for _, cmd := range strings.Split(arg, "&&") {
+				if f := strings.Fields(cmd); len(f) == 4 && f[0] == "ln" && f[1] == "-s" {
+					links[f[3]] = f[2]
+				}
+			}
 		case "USER":
 			st.user = arg
 		case "EXPOSE":
@@ -48,12 +57,13 @@ func parseFinalStage(t *testing.T, path string) dockerfileStage {
 			st.cmd = jsonArray(t, arg)
 		case "COPY":
 			fields := strings.Fields(arg)
-			st.copyDest = fields[len(fields)-1]
+			st.copies[fields[len(fields)-2]] = fields[len(fields)-1]
 		}
 	}
 	if err := sc.Err(); err != nil {
 		t.Fatal(err)
 	}
+	st.links = links
 	return st
 }
 
@@ -98,8 +108,22 @@ func TestSidecarMatchesDockerfile(t *testing.T) {
 	if !slices.Equal(img.Entrypoint, df.entrypoint) || !slices.Equal(img.Cmd, df.cmd) {
 		t.Errorf("entrypoint %q cmd %q, Dockerfile %q %q", img.Entrypoint, img.Cmd, df.entrypoint, df.cmd)
 	}
-	if df.copyDest != SidecarBinary || img.Files[0].Path != df.copyDest {
-		t.Errorf("binary at %s, Dockerfile copies it to %s", img.Files[0].Path, df.copyDest)
+	if dest := df.copies["/src/bin/kfp-driver-plugin"]; dest != SidecarBinary || img.Files[0].Path != dest {
+		t.Errorf("binary at %s, Dockerfile copies it to %s", img.Files[0].Path, dest)
+	}
+	// The driver command: a link made under /out in the build stage, whose
+	// tree the final stage copies to /.
+	if df.copies["/out/"] != "/" {
+		t.Errorf("Dockerfile copies /out/ to %q, want /", df.copies["/out/"])
+	}
+	var link File
+	for _, f := range img.Files {
+		if f.Path == DriverCommand {
+			link = f
+		}
+	}
+	if target := df.links["/out"+DriverCommand]; link.Link != SidecarBinary || target != link.Link {
+		t.Errorf("%s links to %q in the image, %q in the Dockerfile; want %s", DriverCommand, link.Link, target, SidecarBinary)
 	}
 }
 
@@ -145,6 +169,10 @@ func TestSidecarImage(t *testing.T) {
 		"etc/passwd":                        {typeflag: tar.TypeReg, mode: 0o644, data: string(files["etc/passwd"].data)},
 		"etc/group":                         {typeflag: tar.TypeReg, mode: 0o644, data: string(files["etc/group"].data)},
 		"tmp/":                              {typeflag: tar.TypeDir, mode: 0o1777},
+		"usr/":                              {typeflag: tar.TypeDir, mode: 0o755},
+		"usr/local/":                        {typeflag: tar.TypeDir, mode: 0o755},
+		"usr/local/bin/":                    {typeflag: tar.TypeDir, mode: 0o755},
+		"usr/local/bin/driver":              {typeflag: tar.TypeSymlink, mode: 0o777, link: SidecarBinary},
 	})
 	passwd, group := string(files["etc/passwd"].data), string(files["etc/group"].data)
 	for _, line := range []string{"root:x:0:0:", "nobody:x:65534:65534:", "kfp-driver-plugin:x:8737:8737:kfp-driver-plugin:/nonexistent:/sbin/nologin"} {
