@@ -23,8 +23,8 @@ const (
 	// workflows run in the driver image (the one-shot mode, package drive),
 	// on the image's PATH.
 	DriverCommand = "/usr/local/bin/driver"
-	sidecarUser        = "kfp-driver-plugin"
-	sourceURL          = "https://github.com/kfp-driver-plugin/kfp-driver-plugin"
+	sidecarUser   = "kfp-driver-plugin"
+	sourceURL     = "https://github.com/kfp-driver-plugin/kfp-driver-plugin"
 )
 
 // Sidecar is the image the Dockerfile builds, from the static binary at
