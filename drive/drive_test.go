@@ -19,39 +19,6 @@ import (
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/plugin/plugintest"
 )
 
-// declared are the output parameters KFP's compiled driver templates read
-// from files, by step type, with the flag naming each file.
-var declared = map[driver.Type]map[string]string{
-	driver.RootDAG:   {"execution-id": "execution_id_path", "iteration-count": "iteration_count_path", "condition": "condition_path"},
-	driver.DAG:       {"execution-id": "execution_id_path", "iteration-count": "iteration_count_path", "condition": "condition_path"},
-	driver.Container: {"pod-spec-patch": "pod_spec_patch_path", "cached-decision": "cached_decision_path", "condition": "condition_path"},
-}
-
-// commandLine renders req as KFP's compiler renders a driver container's
-// args, with output files under dir.
-func commandLine(t testing.TB, req *driver.Request, dir string) ([]string, map[string]string) {
-	t.Helper()
-	args, err := plugintest.Args(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var argv []string
-	for _, name := range slices.Sorted(maps.Keys(args)) {
-		switch v := args[name].(type) {
-		case bool:
-			argv = append(argv, fmt.Sprintf("--%s=%t", name, v))
-		default:
-			argv = append(argv, "--"+name, fmt.Sprint(v))
-		}
-	}
-	files := map[string]string{}
-	for param, flag := range declared[req.Type] {
-		files[param] = filepath.Join(dir, "outputs", param)
-		argv = append(argv, "--"+flag, files[param])
-	}
-	return argv, files
-}
-
 // written reads back the output files that exist.
 func written(t testing.TB, files map[string]string) map[string]string {
 	t.Helper()
@@ -80,7 +47,10 @@ type oneShot struct {
 
 func (d *oneShot) Run(ctx context.Context, req *driver.Request) (*driver.Result, error) {
 	dir := filepath.Join(d.t.TempDir(), fmt.Sprint(d.steps.Add(1)))
-	argv, files := commandLine(d.t, req, dir)
+	argv, files, err := plugintest.CommandLine(req, dir)
+	if err != nil {
+		return nil, err
+	}
 	if _, err := drive.Run(ctx, argv, drive.Env{Namespace: req.Namespace, Kube: d.env.Kube, MLMD: d.env.Pool, Tasks: d.env.Tasks}); err != nil {
 		return nil, err
 	}
@@ -91,7 +61,7 @@ func (d *oneShot) Run(ctx context.Context, req *driver.Request) (*driver.Result,
 	}
 	want := map[string]string{}
 	for name, v := range served.Outputs(req.Type) {
-		if _, ok := declared[req.Type][name]; ok {
+		if _, ok := plugintest.OutputFlags[req.Type][name]; ok {
 			want[name] = v
 		}
 	}
