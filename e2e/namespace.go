@@ -56,6 +56,12 @@ func (s *Stack) PrepareNamespace(ctx context.Context, ns string) error {
 	return s.prepareNamespace(ctx, ns, nil)
 }
 
+// PrepareOptedOutNamespace is PrepareNamespace for a namespace that opts
+// out of the admission webhook (WebhookOptOutLabel).
+func (s *Stack) PrepareOptedOutNamespace(ctx context.Context, ns string) error {
+	return s.prepareNamespace(ctx, ns, map[string]string{WebhookOptOutLabel: "disabled"})
+}
+
 // WebhookOptOutLabel on a namespace keeps the admission webhook out of it
 // (the manifests' namespace selectors).
 const WebhookOptOutLabel = "kfp-driver-plugin.github.io/webhook"
@@ -70,7 +76,7 @@ func (s *Stack) prepareNamespace(ctx context.Context, ns string, labels map[stri
 	created, err := c.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{
 		Name: ns, Labels: all}}, metav1.CreateOptions{})
 	if apierrors.IsAlreadyExists(err) {
-		return nil
+		return checkLabels(ctx, s, ns, labels)
 	}
 	if err != nil {
 		return err
@@ -88,6 +94,21 @@ func (s *Stack) prepareNamespace(ctx context.Context, ns string, labels map[stri
 		}
 	}
 	return s.waitTokens(ctx, ns, pluginconfig.ServiceAccountName, ProfileSA)
+}
+
+// checkLabels fails when an existing namespace lacks labels it was to be
+// prepared with: a case must not silently run under another setting.
+func checkLabels(ctx context.Context, s *Stack, ns string, labels map[string]string) error {
+	got, err := s.Cluster.Client.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
+	if err != nil {
+		return err
+	}
+	for k, v := range labels {
+		if got.Labels[k] != v {
+			return fmt.Errorf("namespace %s exists with label %s=%q, want %q", ns, k, got.Labels[k], v)
+		}
+	}
+	return nil
 }
 
 func createProfileAccount(ctx context.Context, s *Stack, ns string) error {

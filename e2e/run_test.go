@@ -120,7 +120,11 @@ func runCase(t *testing.T, s *Stack, ns string, c tcase) *Result {
 	ctx, cancel := context.WithTimeout(context.Background(), caseTimeout)
 	defer cancel()
 	s.SetBehaviour(ns, c.b)
-	if err := s.PrepareNamespace(ctx, ns); err != nil {
+	prepare := s.PrepareNamespace
+	if c.viaConvert || c.driverPods {
+		prepare = s.PrepareOptedOutNamespace
+	}
+	if err := prepare(ctx, ns); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.createSecrets(ctx, ns, c.secrets); err != nil {

@@ -228,7 +228,7 @@ func RunDisplayName(file string) string {
 // and the workflow goes through the `convert` command first, as the README
 // describes for them.
 func (s *Stack) RunConverted(ctx context.Context, ns, file string, params map[string]any) (*wfv1.Workflow, error) {
-	if err := s.prepareNamespace(ctx, ns, map[string]string{WebhookOptOutLabel: "disabled"}); err != nil {
+	if err := s.PrepareOptedOutNamespace(ctx, ns); err != nil {
 		return nil, err
 	}
 	wf, err := s.Convert(ctx, file)
@@ -243,7 +243,7 @@ func (s *Stack) RunConverted(ctx context.Context, ns, file string, params map[st
 // image: the driver containers run `driver` (the one-shot mode, package
 // drive) from the sidecar image. ns opts out of the webhook.
 func (s *Stack) RunWithDriverPods(ctx context.Context, ns, file string, params map[string]any) (*wfv1.Workflow, error) {
-	if err := s.prepareNamespace(ctx, ns, map[string]string{WebhookOptOutLabel: "disabled"}); err != nil {
+	if err := s.PrepareOptedOutNamespace(ctx, ns); err != nil {
 		return nil, err
 	}
 	wf, err := Compiled(file)
