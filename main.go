@@ -12,7 +12,6 @@ package main
 
 import (
 	"context"
-	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
@@ -197,14 +196,11 @@ func loadEndpoints(ep *driver.Endpoints, caFile string) error {
 	if caFile == "" {
 		return nil
 	}
-	pem, err := plugin.ReadSmallFile(caFile, plugin.MaxCAFileBytes)
+	pem, err := plugin.ReadCAFile(caFile)
 	if err != nil {
 		return fmt.Errorf("serve: --ca-cert-file: %w", err)
 	}
-	if !x509.NewCertPool().AppendCertsFromPEM(pem) {
-		return fmt.Errorf("serve: --ca-cert-file %s holds no PEM certificate", caFile)
-	}
-	ep.CAPEM = string(pem)
+	ep.CAPEM = pem
 	return nil
 }
 

@@ -2,7 +2,6 @@ package drive
 
 import (
 	"context"
-	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -134,14 +133,11 @@ func loadCA(ep *driver.Endpoints, path string) error {
 	if path == "" || (!ep.MetadataTLS && !ep.MLPipelineTLS) {
 		return nil
 	}
-	pem, err := plugin.ReadSmallFile(path, plugin.MaxCAFileBytes)
+	pem, err := plugin.ReadCAFile(path)
 	if err != nil {
 		return fmt.Errorf("flag --ca_cert_path: %w", err)
 	}
-	if !x509.NewCertPool().AppendCertsFromPEM(pem) {
-		return fmt.Errorf("flag --ca_cert_path: %s holds no PEM certificate", path)
-	}
-	ep.CAPEM = string(pem)
+	ep.CAPEM = pem
 	return nil
 }
 

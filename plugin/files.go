@@ -1,6 +1,7 @@
 package plugin
 
 import (
+	"crypto/x509"
 	"fmt"
 	"io"
 	"os"
@@ -31,4 +32,17 @@ func ReadSmallFile(path string, limit int64) ([]byte, error) {
 		return nil, fmt.Errorf("%s is larger than %d bytes", path, limit)
 	}
 	return b, nil
+}
+
+// ReadCAFile reads a PEM CA bundle, size-bounded, and fails when it holds
+// no certificate.
+func ReadCAFile(path string) (string, error) {
+	pem, err := ReadSmallFile(path, MaxCAFileBytes)
+	if err != nil {
+		return "", err
+	}
+	if !x509.NewCertPool().AppendCertsFromPEM(pem) {
+		return "", fmt.Errorf("%s holds no PEM certificate", path)
+	}
+	return string(pem), nil
 }
