@@ -24,6 +24,10 @@ const (
 	ArgoexecImage = "quay.io/argoproj/argoexec:v3.7.18"
 	// LauncherImage is the launcher image KFP's compiled workflows name.
 	LauncherImage = "ghcr.io/kubeflow/kfp-launcher:latest"
+	// StockDriverImage is the driver image KFP's compiled workflows name.
+	// Here our image serves it: its `driver` is the one-shot mode, as an
+	// install setting V2_DRIVER_IMAGE to our image would run it.
+	StockDriverImage = "ghcr.io/kubeflow/kfp-driver:latest"
 	// ModelcarImage is the oci:// model modelcar.yaml imports.
 	ModelcarImage = "registry.domain.local/modelcar:test"
 	// launcherUID runs the launcher's init container (runAsNonRoot).
@@ -79,7 +83,8 @@ func (s *Stack) loadImages(ctx context.Context) error {
 }
 
 // loadSidecar builds the sidecar image exactly as `make image` does and
-// imports the tarball into containerd.
+// imports the tarball into containerd; the same image also serves KFP's
+// driver image name (StockDriverImage) from the registry.
 func (s *Stack) loadSidecar(ctx context.Context) error {
 	img, err := ociimage.Sidecar(s.PluginBin, pluginconfig.Version)
 	if err != nil {
@@ -89,7 +94,11 @@ func (s *Stack) loadSidecar(ctx context.Context) error {
 	if err := ociimage.WriteTarball(tar, img); err != nil {
 		return err
 	}
-	return s.Node.ImportImage(ctx, tar)
+	if err := s.Node.ImportImage(ctx, tar); err != nil {
+		return err
+	}
+	img.Name = StockDriverImage
+	return s.pushImage(ctx, img)
 }
 
 // setUserImage makes what every user image is here: a busybox userland,

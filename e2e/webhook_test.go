@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -41,8 +42,9 @@ func testWebhookDown(t *testing.T, s *Stack) {
 }
 
 // testStoredUnconverted creates hello_world in the KFP namespace as KFP
-// does (plus annotations), expects it stored unconverted and its first
-// driver step run as a stock driver pod, then stops it.
+// does (plus annotations), expects it stored unconverted and run to the end
+// by stock driver pods: KFP's driver image name is served here by our image
+// (the real one cannot be had), whose `driver` is the one-shot mode.
 func testStoredUnconverted(ctx context.Context, t *testing.T, s *Stack, annotations map[string]string) {
 	wf, err := Compiled("hello_world.yaml")
 	if err != nil {
@@ -53,7 +55,6 @@ func testStoredUnconverted(ctx context.Context, t *testing.T, s *Stack, annotati
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer func() { _, _ = s.ArgoCLI(ctx, "stop", created.Name, "-n", kfpNamespace) }()
 	if created.Annotations[webhook.ConvertedAnnotation] != "" || !reflect.DeepEqual(created.Spec.Templates, wf.Spec.Templates) {
 		t.Fatalf("workflow was converted (annotations %v)", created.Annotations)
 	}
@@ -71,6 +72,16 @@ func testStoredUnconverted(ctx context.Context, t *testing.T, s *Stack, annotati
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+	done, err := s.Wait(ctx, kfpNamespace, created.Name)
+	if err != nil {
+		_, _ = s.ArgoCLI(ctx, "stop", created.Name, "-n", kfpNamespace)
+		t.Fatal(err)
+	}
+	if done.Status.Phase != wfv1.WorkflowSucceeded {
+		out, _ := s.ArgoCLI(ctx, "get", done.Name, "-n", kfpNamespace)
+		t.Fatalf("stock run %s: %s, want Succeeded\n%s%s\n%s", done.Name, done.Status.Phase, FailedNodes(done),
+			s.FailedPodLogs(ctx, done), stepTree(out))
 	}
 }
 
