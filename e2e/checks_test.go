@@ -13,7 +13,6 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/types/known/structpb"
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/webhook"
 )
@@ -369,14 +368,9 @@ func notConvertedByWebhook() check {
 // succeeded and logged its decision, as `argo logs` shows it.
 func driverPodsRanDrive() check {
 	return func(r *Result) error {
-		list, err := r.Kube.CoreV1().Pods(r.Workflow.Namespace).List(context.Background(),
-			metav1.ListOptions{LabelSelector: labelWorkflow + "=" + r.Workflow.Name})
+		pods, err := podsByNode(context.Background(), r.Kube, r.Workflow)
 		if err != nil {
 			return err
-		}
-		pods := map[string]*corev1.Pod{}
-		for i := range list.Items {
-			pods[list.Items[i].Annotations[annotationNodeID]] = &list.Items[i]
 		}
 		steps := 0
 		for _, n := range r.Workflow.Status.Nodes {

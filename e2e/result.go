@@ -81,7 +81,12 @@ func (s *Stack) launched(ctx context.Context, n wfv1.NodeStatus, patch string) (
 
 // workflowPods maps node IDs to the workflow's pods.
 func (s *Stack) workflowPods(ctx context.Context, wf *wfv1.Workflow) (map[string]*corev1.Pod, error) {
-	list, err := s.Cluster.Client.CoreV1().Pods(wf.Namespace).List(ctx, metav1.ListOptions{LabelSelector: labelWorkflow + "=" + wf.Name})
+	return podsByNode(ctx, s.Cluster.Client, wf)
+}
+
+// podsByNode maps node IDs to wf's pods, read with kube.
+func podsByNode(ctx context.Context, kube kubernetes.Interface, wf *wfv1.Workflow) (map[string]*corev1.Pod, error) {
+	list, err := kube.CoreV1().Pods(wf.Namespace).List(ctx, metav1.ListOptions{LabelSelector: labelWorkflow + "=" + wf.Name})
 	if err != nil {
 		return nil, err
 	}
