@@ -290,12 +290,16 @@ func syncHook(args []string) error {
 	if _, err := metadata.Load(); err != nil {
 		return err
 	}
+	keys, err := settings.Issuer()
+	if err != nil {
+		return err
+	}
 	if *addr == "" {
 		*addr = fmt.Sprintf(":%d", settings.ControllerPort)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
-	return profile.Serve(ctx, profile.NewHandler(settings, metadata), *addr, *grace, nil)
+	return profile.Serve(ctx, profile.NewHandler(settings, metadata, keys), *addr, *grace, nil)
 }
 
 func convertWorkflow(args []string, stdin io.Reader, stdout io.Writer) error {

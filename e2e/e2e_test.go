@@ -40,7 +40,7 @@ func TestMain(m *testing.M) {
 func startStack(t *testing.T) *Stack {
 	t.Helper()
 	tools := testenv.RequireTools(t, testenv.Etcd, testenv.KubeAPIServer, testenv.Kubectl, testenv.Kubelet,
-		testenv.ControllerManager, testenv.Scheduler, testenv.WorkflowController, testenv.Argoexec, testenv.ArgoCLI)
+		testenv.ControllerManager, testenv.Scheduler, testenv.WorkflowController, testenv.Argoexec, testenv.ArgoCLI, testenv.Weed)
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
 	s, err := Start(ctx, Options{ToolsDir: tools, Out: testWriter{t}})

@@ -84,7 +84,11 @@ func (s *Stack) prepareNamespace(ctx context.Context, ns string, labels map[stri
 	if err := createProfileAccount(ctx, s, ns); err != nil {
 		return fmt.Errorf("namespace %s: %w", ns, err)
 	}
-	children, err := profile.Desired(ns, s.profileSettings, pluginconfig.PodMetadata{}, nil)
+	key, err := s.profileKeys.For(ctx, ns)
+	if err != nil {
+		return fmt.Errorf("namespace %s: %w", ns, err)
+	}
+	children, err := profile.Desired(ns, s.profileSettings, pluginconfig.PodMetadata{}, profile.ArtifactSecretFor(ns, key))
 	if err != nil {
 		return err
 	}
@@ -93,6 +97,7 @@ func (s *Stack) prepareNamespace(ctx context.Context, ns string, labels map[stri
 			return fmt.Errorf("namespace %s: %w", ns, err)
 		}
 	}
+	s.profileKeys.Stored(ns)
 	return s.waitTokens(ctx, ns, pluginconfig.ServiceAccountName, ProfileSA)
 }
 

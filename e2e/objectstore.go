@@ -1,11 +1,20 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
 	"io"
-	"net"
-	"net/http"
+	"path/filepath"
 	"strings"
+
+	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/credentials"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/internal/realnode"
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/internal/testenv"
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/objectstore"
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/profile"
 )
 
 // objectStorePort is the port the profile controller's artifact-repositories
@@ -15,71 +24,89 @@ const objectStorePort = 9000
 // objectStoreService is the profile controller's default OBJECT_STORE_HOST.
 const objectStoreService = "seaweedfs"
 
-// objectStore stands in for KFP's object store where Argo's wait container
-// archives each step's main log (archiveLogs in the namespace's default
-// artifact repository): just the S3 calls that archiving makes (bucket
-// location, HEAD, PUT and GET of an object), without authentication. It is
-// not an S3 implementation.
+// artifactBucket is the bucket KFP's install creates.
+const artifactBucket = "mlpipeline"
+
+// objectStore is a real SeaweedFS on the node bridge: its S3 API on the
+// port the namespaces' artifact repositories name (Argo's wait containers
+// archive each step's log there, with the namespace's key), its IAM API
+// where the profile controller issues those keys.
 type objectStore struct {
-	srv     *http.Server
-	objects blobs // "bucket/key"
+	server *testenv.SeaweedFS
+	admin  *minio.Client
 }
 
-func startObjectStore() (*objectStore, error) {
-	lis, err := net.Listen("tcp", hostAddr(objectStorePort))
+func startObjectStore(ctx context.Context, toolsDir, dir string) (*objectStore, error) {
+	server, err := testenv.StartSeaweedFS(ctx, testenv.SeaweedFSOptions{
+		ToolsDir: toolsDir, Dir: filepath.Join(dir, "seaweedfs"), BindIP: realnode.Gateway, S3Port: objectStorePort,
+	})
 	if err != nil {
-		return nil, fmt.Errorf("object store stand-in: %w", err)
+		return nil, err
 	}
-	o := &objectStore{}
-	o.srv = &http.Server{Handler: http.HandlerFunc(o.serve)}
-	go func() { _ = o.srv.Serve(lis) }()
+	o := &objectStore{server: server}
+	if o.admin, err = o.client(objectstore.Key{AccessKey: server.AdminAccessKey, SecretKey: server.AdminSecretKey}); err != nil {
+		o.stop()
+		return nil, err
+	}
+	if err := o.admin.MakeBucket(ctx, artifactBucket, minio.MakeBucketOptions{}); err != nil {
+		o.stop()
+		return nil, fmt.Errorf("object store: make bucket %s: %w", artifactBucket, err)
+	}
 	return o, nil
 }
 
-func (o *objectStore) stop() { _ = o.srv.Close() }
+func (o *objectStore) stop() { _ = o.server.Stop() }
 
-func (o *objectStore) serve(w http.ResponseWriter, r *http.Request) {
-	path := strings.TrimPrefix(r.URL.Path, "/")
-	bucket, key, _ := strings.Cut(path, "/")
-	switch {
-	case key == "" && r.URL.Query().Has("location"):
-		w.Header().Set("Content-Type", "application/xml")
-		fmt.Fprint(w, `<?xml version="1.0" encoding="UTF-8"?><LocationConstraint xmlns="http://s3.amazonaws.com/doc/2006-03-01/">us-east-1</LocationConstraint>`)
-	case key == "":
-		w.WriteHeader(http.StatusOK) // bucket exists
-	case r.Method == http.MethodPut:
-		o.put(w, r, bucket+"/"+key)
-	case r.Method == http.MethodGet || r.Method == http.MethodHead:
-		b, ok := o.objects.get(bucket + "/" + key)
-		if !ok {
-			http.Error(w, "NoSuchKey", http.StatusNotFound)
-			return
-		}
-		w.Header().Set("Content-Length", fmt.Sprint(len(b)))
-		if r.Method == http.MethodGet {
-			_, _ = w.Write(b)
-		}
-	default:
-		// Archiving logs makes no other call; anything else is a new need.
-		http.Error(w, "the S3 stand-in serves bucket location, HEAD, PUT and GET only", http.StatusNotImplemented)
+func (o *objectStore) client(k objectstore.Key) (*minio.Client, error) {
+	return minio.New(strings.TrimPrefix(o.server.S3URL, "http://"), &minio.Options{
+		Creds: credentials.NewStaticV4(k.AccessKey, k.SecretKey, ""), BucketLookup: minio.BucketLookupPath, Region: profile.DefaultRegion,
+	})
+}
+
+// profileEnv is the profile controller's environment as KFP's multi-user
+// install sets it for SeaweedFS: per-namespace keys through IAM.
+func (o *objectStore) profileEnv() []string {
+	return []string{
+		profile.EnvIAMEndpoint + "=" + o.server.IAMURL,
+		profile.EnvS3Endpoint + "=" + o.server.S3URL,
+		profile.EnvAdminAccessKey + "=" + o.server.AdminAccessKey,
+		profile.EnvAdminSecretKey + "=" + o.server.AdminSecretKey,
 	}
 }
 
-func (o *objectStore) put(w http.ResponseWriter, r *http.Request, name string) {
-	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxArtifact))
+// ArtifactKey reads the key of ns's artifact Secret, as a pod using it gets it.
+func (s *Stack) ArtifactKey(ctx context.Context, ns string) (objectstore.Key, error) {
+	sec, err := s.Cluster.Client.CoreV1().Secrets(ns).Get(ctx, profile.ArtifactSecret, metav1.GetOptions{})
 	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
+		return objectstore.Key{}, err
 	}
-	if err := o.objects.put(name, b); err != nil {
-		http.Error(w, err.Error(), http.StatusInsufficientStorage)
-		return
-	}
-	w.Header().Set("ETag", `"stand-in"`)
-	w.WriteHeader(http.StatusOK)
+	return objectstore.Key{AccessKey: string(sec.Data["accesskey"]), SecretKey: string(sec.Data["secretkey"])}, nil
 }
 
-// ArchivedLogs lists the object names Argo archived step logs under.
-func (s *Stack) ArchivedLogs() []string {
-	return s.objects.objects.names()
+// ObjectsUnder lists, as the admin, the object names under prefix.
+func (s *Stack) ObjectsUnder(ctx context.Context, prefix string) ([]string, error) {
+	var names []string
+	for obj := range s.objects.admin.ListObjects(ctx, artifactBucket, minio.ListObjectsOptions{Prefix: prefix, Recursive: true}) {
+		if obj.Err != nil {
+			return names, obj.Err
+		}
+		names = append(names, obj.Key)
+	}
+	return names, nil
+}
+
+// ReadObject reads bucket object name with key k; the error is S3's
+// (minio.ToErrorResponse gives its code).
+func (s *Stack) ReadObject(ctx context.Context, k objectstore.Key, name string) (string, error) {
+	c, err := s.objects.client(k)
+	if err != nil {
+		return "", err
+	}
+	obj, err := c.GetObject(ctx, artifactBucket, name, minio.GetObjectOptions{})
+	if err != nil {
+		return "", err
+	}
+	defer obj.Close()
+	b, err := io.ReadAll(io.LimitReader(obj, maxArtifact))
+	return string(b), err
 }

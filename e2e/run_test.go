@@ -71,6 +71,7 @@ func TestEndToEnd(t *testing.T) {
 				checks: []check{ranUserCode("producer", "consumer"),
 					param("consumer", "input_value", "Hello world, this is an output parameter\n")}})
 		})
+		parallel(t, "objectstore/namespace-keys-isolated", func(t *testing.T) { testNamespaceKeysIsolated(t, s) })
 		parallel(t, "derived/parallelfor_over_artifacts", func(t *testing.T) { testArtifactLoop(t, s) })
 		parallel(t, "derived/limits_and_empty_dirs", func(t *testing.T) {
 			c, err := limitsCase(t.TempDir())

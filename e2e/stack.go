@@ -16,6 +16,7 @@ import (
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/internal/realnode"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/internal/testenv"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/mlmd"
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/objectstore"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/profile"
 )
 
@@ -65,6 +66,7 @@ type Stack struct {
 	mlmd            *mlmd.Client
 	mapper          *restmapper.DeferredDiscoveryRESTMapper
 	profileSettings profile.Settings
+	profileKeys     objectstore.Issuer
 	behaviour       behaviours
 	stopInformers   chan struct{}
 }
@@ -148,11 +150,6 @@ func (s *Stack) startCluster(ctx context.Context) error {
 	if s.Workflows, err = wfclient.NewForConfig(c.RESTConfig); err != nil {
 		return err
 	}
-	// The profile controller as the multi-user overlay configures it (its
-	// params.env), with the object store keys the suite does not use.
-	if s.profileSettings, err = profile.LoadSettings([]string{profile.EnvMinioAccessKey + "=e2e-access", profile.EnvMinioSecretKey + "=e2e-secret"}); err != nil {
-		return err
-	}
 	return s.newMapper()
 }
 
@@ -162,7 +159,7 @@ func (s *Stack) startNode(ctx context.Context) error {
 	return err
 }
 
-func (s *Stack) startServices(context.Context) error {
+func (s *Stack) startServices(ctx context.Context) error {
 	var err error
 	if s.svc, err = startServices(); err != nil {
 		return err
@@ -171,7 +168,15 @@ func (s *Stack) startServices(context.Context) error {
 	if s.mlmd, err = s.mlmdPool.Get(mlmd.Endpoint{Host: realnode.Gateway, Port: portOf(s.svc.MLMD.Addr)}); err != nil {
 		return err
 	}
-	if s.objects, err = startObjectStore(); err != nil {
+	if s.objects, err = startObjectStore(ctx, s.opts.ToolsDir, s.Dir); err != nil {
+		return err
+	}
+	// The profile controller as the multi-user install configures it for
+	// SeaweedFS: every profile namespace gets its own key through IAM.
+	if s.profileSettings, err = profile.LoadSettings(s.objects.profileEnv()); err != nil {
+		return err
+	}
+	if s.profileKeys, err = s.profileSettings.Issuer(); err != nil {
 		return err
 	}
 	s.harness, err = startHarness(s)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the real cluster binaries the tests run (etcd, kube-apiserver,
 # kubectl, kubelet, kube-controller-manager, kube-scheduler, Argo
-# workflow-controller/argoexec/argo) plus the CRDs they need into a per-machine
+# workflow-controller/argoexec/argo, SeaweedFS weed) plus the CRDs they need into a per-machine
 # cache outside the clone ($KFP_PLUGIN_TOOLS_CACHE, default
 # /var/cache/kfp-driver-plugin/tools as root), so every clone on the machine
 # (CI makes a fresh one) reuses them; .tools in the clone is a symlink to it. Idempotent: a
@@ -17,9 +17,11 @@ set -euo pipefail
 ETCD_VERSION=v3.6.16
 K8S_VERSION=v1.34.10
 ARGO_VERSION=v3.7.18
+# SeaweedFS (KFP's object store) publishes no module tags: a pseudo-version.
+SEAWEEDFS_VERSION=v0.0.0-20261109003541-7506e5f91cd6
 
 TOOLS=(etcd kube-apiserver kubectl kubelet kube-controller-manager kube-scheduler
-	workflow-controller argoexec argo argo-crds kubeflow-crds)
+	workflow-controller argoexec argo argo-crds kubeflow-crds weed)
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # The machine-wide cache when we may write there (root, as the node needs),
@@ -97,6 +99,17 @@ build_etcd() {
 		quiet setup.log go get -tool "go.etcd.io/etcd/server/v3@$ETCD_VERSION" &&
 		quiet tidy.log go mod tidy &&
 		"${GO_BUILD[@]}" -ldflags "-s -w" -o "$BIN/etcd" go.etcd.io/etcd/server/v3)
+}
+
+# weed is SeaweedFS's single binary (master, volume, filer, S3 and IAM). Its
+# ~430 requirements stay in this throwaway module, never in the project's.
+build_weed() {
+	local dir=$SRC/seaweedfs
+	new_module "$dir" tools.local/seaweedfs
+	(cd "$dir" &&
+		quiet setup.log go get -tool "github.com/seaweedfs/seaweedfs/weed@$SEAWEEDFS_VERSION" &&
+		quiet tidy.log go mod tidy &&
+		"${GO_BUILD[@]}" -ldflags "-s -w" -o "$BIN/weed" github.com/seaweedfs/seaweedfs/weed)
 }
 
 # staging_replaces GOMOD VERSION: one `replace` line per staging module that
@@ -234,6 +247,7 @@ version_of() {
 	etcd) echo "$ETCD_VERSION" ;;
 	kube-apiserver | kubectl | kubelet | kube-controller-manager | kube-scheduler) echo "$K8S_VERSION" ;;
 	workflow-controller | argoexec | argo | argo-crds) echo "$ARGO_VERSION" ;;
+	weed) echo "$SEAWEEDFS_VERSION" ;;
 	# Our own CRDs: the stamp is their content hash, so edits are picked up.
 	kubeflow-crds) cat "$ROOT"/hack/crds/*.yaml | sha256sum | cut -c1-16 ;;
 	*) die "unknown tool $1 (known: ${TOOLS[*]})" ;;

@@ -1,6 +1,7 @@
 package manifests
 
 import (
+	"context"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -50,7 +51,11 @@ func TestIstioPodDefault(t *testing.T) {
 		t.Fatal(err)
 	}
 	ns := profile.Object{"metadata": map[string]any{"name": "team-a", "labels": map[string]any{profile.EnabledLabel: "true"}}}
-	resp, err := profile.Sync(&profile.Request{Object: ns}, s, md)
+	keys, err := s.Issuer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := profile.Sync(context.Background(), &profile.Request{Object: ns}, s, md, keys)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -97,7 +97,8 @@ func TestControllerSettingsValid(t *testing.T) {
 	for _, dir := range []string{"overlays/multi-user", "overlays/istio-strict-mtls"} {
 		t.Run(dir, func(t *testing.T) {
 			objs, _ := kustomize(t, dir)
-			environ := []string{"MINIO_ACCESS_KEY=x", "MINIO_SECRET_KEY=y"}
+			environ := []string{"AWS_ACCESS_KEY_ID=x", "AWS_SECRET_ACCESS_KEY=y"} // from the Secret
+
 			data, _, _ := unstructured.NestedStringMap(generated(t, objs, "ConfigMap", envConfigMap).Object, "data")
 			for k, v := range data {
 				environ = append(environ, k+"="+v)
@@ -117,6 +118,9 @@ func TestControllerSettingsValid(t *testing.T) {
 			s, err := profile.LoadSettings(environ)
 			if err != nil {
 				t.Fatalf("the manifests' settings fail the controller's start-up check:\n%v", err)
+			}
+			if s.Credentials != profile.CredentialsPerNamespace {
+				t.Errorf("credentials %q, want %s as KFP's SeaweedFS install", s.Credentials, profile.CredentialsPerNamespace)
 			}
 			if s.PodMetadataDir != dir || dir == "" {
 				t.Errorf("pod metadata dir %q", s.PodMetadataDir)

@@ -40,7 +40,7 @@ func TestChildrenOnRealAPIServer(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	hook := httptest.NewServer(NewHandler(testSettings(), NewPodMetadataSource(writeMetadata(t,
-		`{"sidecar.istio.io/inject":"true"}`, `{"proxy.istio.io/config":"{\"holdApplicationUntilProxyStarts\": true}"}`))))
+		`{"sidecar.istio.io/inject":"true"}`, `{"proxy.istio.io/config":"{\"holdApplicationUntilProxyStarts\": true}"}`)), testKeys()))
 	defer hook.Close()
 	a := &applier{c: c, mapper: restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(c.Client.Discovery()))}
 

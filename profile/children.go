@@ -1,6 +1,7 @@
 package profile
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -11,6 +12,8 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/objectstore"
 )
 
 // Names of the children sync.py creates; KFP's launcher, UI and Argo look
@@ -29,7 +32,7 @@ const (
 )
 
 // kfpChildren are the objects sync.py provisions, in its order.
-func kfpChildren(ns string, s Settings, observed map[string]map[string]Object) []any {
+func kfpChildren(ns string, s Settings, secret Object) []any {
 	children := []any{
 		launcherConfigMap(ns, s),
 		metadataConfigMap(ns),
@@ -38,7 +41,10 @@ func kfpChildren(ns string, s Settings, observed map[string]map[string]Object) [
 	if s.ArtifactsProxy {
 		children = append(children, proxyDeployment(ns, s), proxyService(ns))
 	}
-	return append(children, artifactSecret(ns, s, observed))
+	if secret != nil {
+		children = append(children, secret)
+	}
+	return children
 }
 
 func configMap(ns, name string, data map[string]string) *corev1.ConfigMap {
@@ -114,12 +120,23 @@ func normalizedDomain(d string) string {
 	return "." + d
 }
 
-// artifactSecret keeps an existing Secret as it is (its keys may have been
-// issued for this namespace only); otherwise it carries the configured keys.
-func artifactSecret(ns string, s Settings, observed map[string]map[string]Object) Object {
+// artifactSecret keeps an existing Secret as it is (its key may have been
+// issued for this namespace only, or rotated by hand); otherwise keys issues
+// one. The issuer is told when the Secret exists so it can forget the key.
+func artifactSecret(ctx context.Context, ns string, observed map[string]map[string]Object, keys objectstore.Issuer) (Object, error) {
 	if existing := find(observed["Secret.v1"], ns, ArtifactSecret); existing != nil {
-		return keptSecret(existing)
+		keys.Stored(ns)
+		return keptSecret(existing), nil
 	}
+	k, err := keys.For(ctx, ns)
+	if err != nil {
+		return nil, fmt.Errorf("issuing the object-store key of namespace %q: %w", ns, err)
+	}
+	return ArtifactSecretFor(ns, k), nil
+}
+
+// ArtifactSecretFor is the artifact Secret carrying k.
+func ArtifactSecretFor(ns string, k objectstore.Key) Object {
 	enc := base64.StdEncoding.EncodeToString
 	// type is explicit (the server's default) so that the Secret re-emitted
 	// from its observed form on the next sync is identical: same hash.
@@ -128,7 +145,7 @@ func artifactSecret(ns string, s Settings, observed map[string]map[string]Object
 		"kind":       "Secret",
 		"type":       string(corev1.SecretTypeOpaque),
 		"metadata":   map[string]any{"name": ArtifactSecret, "namespace": ns},
-		"data":       map[string]any{"accesskey": enc([]byte(s.MinioAccessKey)), "secretkey": enc([]byte(s.MinioSecretKey))},
+		"data":       map[string]any{"accesskey": enc([]byte(k.AccessKey)), "secretkey": enc([]byte(k.SecretKey))},
 	}
 }
 

@@ -3,10 +3,13 @@
 // pipelines.kubeflow.org/enabled=true, what Kubeflow Pipelines and this
 // executor plugin need there. It replaces KFP's Python sync.py hook.
 //
-// The hook is a pure function (Sync) of the namespace, the observed
+// The hook (Sync) is a function of the namespace, the observed
 // attachments, the Settings read from the environment at start-up and the
 // agent pod metadata read from the plugin ConfigMap's annotations (mounted as
-// files, re-read when they change). Handler serves it over HTTP.
+// files, re-read when they change), with one side effect: a namespace
+// without an artifact Secret gets a key from an objectstore.Issuer (with
+// SeaweedFS, a user and key of its own through the IAM API; with MinIO, the
+// shared key). Handler serves it over HTTP.
 //
 // Children of an enabled namespace:
 //   - ConfigMaps kfp-launcher, metadata-grpc-configmap and

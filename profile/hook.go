@@ -1,6 +1,7 @@
 package profile
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -8,6 +9,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/runtime"
 
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/objectstore"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/pluginconfig"
 )
 
@@ -20,24 +22,37 @@ const (
 	HashAnnotation = "pipelines.kubeflow.org/profile-controller-hash"
 )
 
+// ObjectStoreErrorKey is the status field naming why the namespace's
+// artifact Secret could not be given a key (the hook's other children are
+// still returned; readiness is "False" until a later sync succeeds).
+const ObjectStoreErrorKey = "objectStoreError"
+
 // Sync is the hook: the desired attachments of one namespace and its status.
-// It is pure: the same inputs always give the same response.
-func Sync(req *Request, s Settings, md pluginconfig.PodMetadata) (*Response, error) {
+// It is a function of its inputs except for one side effect: a namespace
+// without an artifact Secret gets a key from keys.
+func Sync(ctx context.Context, req *Request, s Settings, md pluginconfig.PodMetadata, keys objectstore.Issuer) (*Response, error) {
 	if enabled, _ := labels(req.Object)[EnabledLabel].(string); enabled != "true" {
 		return &Response{Status: map[string]any{}, Attachments: []Object{}}, nil
 	}
-	desired, err := Desired(name(req.Object), s, md, req.Attachments)
+	ns := name(req.Object)
+	secret, keyErr := artifactSecret(ctx, ns, req.Attachments, keys)
+	desired, err := Desired(ns, s, md, secret)
 	if err != nil {
 		return nil, err
 	}
-	return &Response{Status: Status(desired, req.Attachments), Attachments: desired}, nil
+	status := Status(desired, req.Attachments)
+	if keyErr != nil {
+		status[ReadyKey] = "False"
+		status[ObjectStoreErrorKey] = keyErr.Error()
+	}
+	return &Response{Status: status, Attachments: desired}, nil
 }
 
 // Desired returns every child of an enabled namespace, each stamped with
-// HashAnnotation. observed is only consulted for the artifact Secret, which
-// is kept when it exists.
-func Desired(ns string, s Settings, md pluginconfig.PodMetadata, observed map[string]map[string]Object) ([]Object, error) {
-	children := append(kfpChildren(ns, s, observed), pluginChildren(ns, s, md)...)
+// HashAnnotation. secret is the artifact Secret (ArtifactSecretFor or the
+// observed one); nil leaves it out.
+func Desired(ns string, s Settings, md pluginconfig.PodMetadata, secret Object) ([]Object, error) {
+	children := append(kfpChildren(ns, s, secret), pluginChildren(ns, s, md)...)
 	out := make([]Object, 0, len(children))
 	for _, c := range children {
 		obj, err := toObject(c)

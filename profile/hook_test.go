@@ -2,14 +2,17 @@ package profile
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/objectstore"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/pluginconfig"
 )
 
@@ -23,9 +26,18 @@ func testSettings() Settings {
 	return Settings{
 		ClusterDomain: ".svc.cluster.local", ObjectStoreHost: "seaweedfs",
 		FrontendImage: "ghcr.io/kubeflow/kfp-frontend", FrontendTag: "2.15.0",
-		MinioAccessKey: "minio", MinioSecretKey: "minio123",
+		MinioAccessKey: "minio", MinioSecretKey: "minio123", Credentials: CredentialsShared,
 		ControllerPort: 8080, ClusterRole: DefaultClusterRole, WorkflowSA: DefaultWorkflowSA,
 	}
+}
+
+// testKeys is the shared key of testSettings.
+func testKeys() objectstore.Issuer {
+	return objectstore.Shared{Key: objectstore.Key{AccessKey: "minio", SecretKey: "minio123"}}
+}
+
+func testSecret() Object {
+	return ArtifactSecretFor(testNS, objectstore.Key{AccessKey: "minio", SecretKey: "minio123"})
 }
 
 func noMetadata() pluginconfig.PodMetadata {
@@ -84,7 +96,7 @@ func TestSyncGolden(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			resp, err := Sync(&Request{Object: namespace(c.enabled), Attachments: c.observed}, c.settings, c.md)
+			resp, err := Sync(context.Background(), &Request{Object: namespace(c.enabled), Attachments: c.observed}, c.settings, c.md, testKeys())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -139,7 +151,7 @@ func byType(attachments []Object) map[string]Object {
 
 func syncNS(t *testing.T, s Settings, md pluginconfig.PodMetadata, observed map[string]map[string]Object) *Response {
 	t.Helper()
-	resp, err := Sync(&Request{Object: namespace(true), Attachments: observed}, s, md)
+	resp, err := Sync(context.Background(), &Request{Object: namespace(true), Attachments: observed}, s, md, testKeys())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +164,7 @@ func TestDisabledNamespaceGetsNothing(t *testing.T) {
 		if v != nil {
 			metadata(ns)["labels"] = map[string]any{EnabledLabel: v}
 		}
-		resp, err := Sync(&Request{Object: ns, Attachments: emptyAttachments()}, testSettings(), istioMetadata())
+		resp, err := Sync(context.Background(), &Request{Object: ns, Attachments: emptyAttachments()}, testSettings(), istioMetadata(), testKeys())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -285,5 +297,68 @@ func TestPluginAccountAndSecrets(t *testing.T) {
 	subj = agent["subjects"].([]any)[0].(map[string]any)
 	if ref["name"] != pluginconfig.AgentClusterRole || subj["name"] != "default-editor" || subj["namespace"] != testNS {
 		t.Errorf("agent RoleBinding %v", agent)
+	}
+}
+
+// recordingIssuer fails while err is set and records what the hook asked.
+type recordingIssuer struct {
+	err    error
+	asked  []string
+	stored []string
+}
+
+func (r *recordingIssuer) For(_ context.Context, ns string) (objectstore.Key, error) {
+	r.asked = append(r.asked, ns)
+	if r.err != nil {
+		return objectstore.Key{}, r.err
+	}
+	return objectstore.Key{AccessKey: "issued-" + ns, SecretKey: "s"}, nil
+}
+
+func (r *recordingIssuer) Stored(ns string) { r.stored = append(r.stored, ns) }
+
+func TestIssuerFailureKeepsTheRestAndSaysWhy(t *testing.T) {
+	keys := &recordingIssuer{err: errors.New("creating the access key of user \"team-a\" through IAM at http://iam:8111: connection refused")}
+	sync := func() *Response {
+		resp, err := Sync(context.Background(), &Request{Object: namespace(true), Attachments: emptyAttachments()}, testSettings(), noMetadata(), keys)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp
+	}
+	resp := sync()
+	got := byType(resp.Attachments)
+	if _, ok := got["Secret.v1 team-a/"+ArtifactSecret]; ok {
+		t.Fatal("a Secret was emitted without a key")
+	}
+	if _, ok := got["ConfigMap.v1 team-a/"+LauncherConfigMap]; !ok || len(got) == 0 {
+		t.Fatalf("the other children are missing: %v", got)
+	}
+	msg, _ := resp.Status[ObjectStoreErrorKey].(string)
+	if resp.Status[ReadyKey] != "False" || !strings.Contains(msg, `namespace "team-a"`) || !strings.Contains(msg, "http://iam:8111") {
+		t.Fatalf("status %v: want not ready and the cause", resp.Status)
+	}
+
+	keys.err = nil
+	resp = sync()
+	secret := byType(resp.Attachments)["Secret.v1 team-a/"+ArtifactSecret]
+	ak, _ := base64.StdEncoding.DecodeString(secret["data"].(map[string]any)["accesskey"].(string))
+	if string(ak) != "issued-team-a" {
+		t.Fatalf("after recovery the Secret carries %q", ak)
+	}
+	if _, ok := resp.Status[ObjectStoreErrorKey]; ok {
+		t.Fatalf("status still carries the error: %v", resp.Status)
+	}
+
+	// Observed: kept, the issuer told and not asked again.
+	asked := len(keys.asked)
+	observed := emptyAttachments()
+	observed["Secret.v1"][testNS+"/"+ArtifactSecret] = secret
+	syncNS(t, testSettings(), noMetadata(), observed) // with testKeys: must not matter
+	if _, err := Sync(context.Background(), &Request{Object: namespace(true), Attachments: observed}, testSettings(), noMetadata(), keys); err != nil {
+		t.Fatal(err)
+	}
+	if len(keys.asked) != asked || len(keys.stored) != 1 || keys.stored[0] != testNS {
+		t.Fatalf("with the Secret observed: asked %v, stored %v", keys.asked, keys.stored)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/golang/glog"
 
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/internal/httpserve"
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/objectstore"
 )
 
 // Paths served.
@@ -26,12 +27,13 @@ const maxBody = 32 << 20
 type Handler struct {
 	Settings Settings
 	Metadata *PodMetadataSource
+	Keys     objectstore.Issuer
 	mux      *http.ServeMux
 }
 
 // NewHandler wires the routes.
-func NewHandler(s Settings, md *PodMetadataSource) *Handler {
-	h := &Handler{Settings: s, Metadata: md, mux: http.NewServeMux()}
+func NewHandler(s Settings, md *PodMetadataSource, keys objectstore.Issuer) *Handler {
+	h := &Handler{Settings: s, Metadata: md, Keys: keys, mux: http.NewServeMux()}
 	h.mux.HandleFunc("POST "+SyncPath, h.sync)
 	h.mux.HandleFunc("GET "+HealthzPath, func(w http.ResponseWriter, _ *http.Request) {
 		io.WriteString(w, "ok\n")
@@ -56,7 +58,7 @@ func (h *Handler) sync(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	resp, err := h.respond(req)
+	resp, err := h.respond(r.Context(), req)
 	if err != nil {
 		glog.Errorf("sync %s: %v", name(req.Object), err)
 		http.Error(w, err.Error(), http.StatusInternalServerError)
@@ -72,14 +74,17 @@ func (h *Handler) sync(w http.ResponseWriter, r *http.Request) {
 	// Names and counts only: attachments include Secrets.
 	glog.Infof("sync %s: %d attachments, %s=%v, %s", name(req.Object), len(resp.Attachments),
 		ReadyKey, resp.Status[ReadyKey], time.Since(start).Round(time.Microsecond))
+	if msg, ok := resp.Status[ObjectStoreErrorKey]; ok {
+		glog.Errorf("sync %s: %v (retried on the next sync)", name(req.Object), msg)
+	}
 }
 
-func (h *Handler) respond(req *Request) (*Response, error) {
+func (h *Handler) respond(ctx context.Context, req *Request) (*Response, error) {
 	md, err := h.Metadata.Load()
 	if err != nil {
 		return nil, err
 	}
-	return Sync(req, h.Settings, md)
+	return Sync(ctx, req, h.Settings, md, h.Keys)
 }
 
 // wireBody names the attachments as the caller did: "children" for a

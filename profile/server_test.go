@@ -33,7 +33,7 @@ func requestBody(t *testing.T, parentKey, childrenKey string) string {
 }
 
 func TestHandlerSync(t *testing.T) {
-	h := NewHandler(testSettings(), NewPodMetadataSource(writeMetadata(t, `{"sidecar.istio.io/inject":"true"}`, `{}`)))
+	h := NewHandler(testSettings(), NewPodMetadataSource(writeMetadata(t, `{"sidecar.istio.io/inject":"true"}`, `{}`)), testKeys())
 	rec := post(t, h, requestBody(t, "object", "attachments"))
 	if rec.Code != http.StatusOK || rec.Header().Get("Content-Type") != "application/json" {
 		t.Fatalf("%d %s", rec.Code, rec.Body)
@@ -59,7 +59,7 @@ func TestHandlerSync(t *testing.T) {
 
 func TestHandlerErrors(t *testing.T) {
 	broken := writeMetadata(t, `{"a":`, `{}`)
-	h := NewHandler(testSettings(), NewPodMetadataSource(broken))
+	h := NewHandler(testSettings(), NewPodMetadataSource(broken), testKeys())
 	cases := []struct {
 		method, path, body string
 		code               int
@@ -86,7 +86,7 @@ func TestServe(t *testing.T) {
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
 	go func() {
-		done <- Serve(ctx, NewHandler(testSettings(), NewPodMetadataSource("")), "127.0.0.1:0", time.Second, ready)
+		done <- Serve(ctx, NewHandler(testSettings(), NewPodMetadataSource(""), testKeys()), "127.0.0.1:0", time.Second, ready)
 	}()
 	addr := <-ready
 	resp, err := http.Get("http://" + addr + HealthzPath)
@@ -108,7 +108,7 @@ func TestServe(t *testing.T) {
 // without restarting the hook.
 func TestHandlerPicksUpMetadataChange(t *testing.T) {
 	dir := writeMetadata(t, `{"sidecar.istio.io/inject":"false"}`, `{}`)
-	h := NewHandler(testSettings(), NewPodMetadataSource(dir))
+	h := NewHandler(testSettings(), NewPodMetadataSource(dir), testKeys())
 	inject := func() any {
 		var resp Response
 		if err := json.Unmarshal(post(t, h, requestBody(t, "object", "attachments")).Body.Bytes(), &resp); err != nil {
@@ -131,7 +131,7 @@ func TestHandlerPicksUpMetadataChange(t *testing.T) {
 }
 
 func BenchmarkSyncHandler(b *testing.B) {
-	h := NewHandler(testSettings(), NewPodMetadataSource(""))
+	h := NewHandler(testSettings(), NewPodMetadataSource(""), testKeys())
 	body, _ := json.Marshal(map[string]any{"object": namespace(true), "attachments": emptyAttachments()})
 	b.ReportAllocs()
 	for b.Loop() {

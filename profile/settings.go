@@ -10,6 +10,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/util/validation"
 
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/objectstore"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/pluginconfig"
 )
 
@@ -28,6 +29,13 @@ const (
 	EnvMinioSecretKey      = "MINIO_SECRET_KEY"
 	EnvControllerPort      = "CONTROLLER_PORT"
 	EnvRetentionDays       = "ARTIFACT_RETENTION_DAYS"
+	// SeaweedFS's IAM and S3 APIs and the admin identity, as KFP's
+	// profile controller Deployment sets them for sync.py.
+	EnvIAMEndpoint    = "AWS_ENDPOINT_URL"
+	EnvS3Endpoint     = "S3_ENDPOINT_URL"
+	EnvRegion         = "AWS_REGION"
+	EnvAdminAccessKey = "AWS_ACCESS_KEY_ID"
+	EnvAdminSecretKey = "AWS_SECRET_ACCESS_KEY"
 
 	// Ours: where the plugin's pod metadata is mounted, which ClusterRole the
 	// plugin account is bound to, whether agent pods get a KFP API token,
@@ -36,6 +44,20 @@ const (
 	EnvClusterRole    = "DRIVER_PLUGIN_CLUSTER_ROLE"
 	EnvAPIToken       = "DRIVER_PLUGIN_API_TOKEN"
 	EnvWorkflowSA     = "WORKFLOW_SERVICE_ACCOUNT"
+	// EnvCredentials picks how a namespace's artifact Secret gets its key:
+	// CredentialsPerNamespace or CredentialsShared.
+	EnvCredentials = "OBJECT_STORE_CREDENTIALS"
+)
+
+// Values of EnvCredentials.
+const (
+	// CredentialsPerNamespace: an IAM user and key per namespace confined
+	// to its prefixes (sync.py with SeaweedFS). The default when
+	// AWS_ENDPOINT_URL is set.
+	CredentialsPerNamespace = "per-namespace"
+	// CredentialsShared: every namespace gets MINIO_ACCESS_KEY and
+	// MINIO_SECRET_KEY (sync.py with MinIO). The default otherwise.
+	CredentialsShared = "shared"
 )
 
 // Defaults, as sync.py has them where it has them.
@@ -46,6 +68,8 @@ const (
 	DefaultControllerPort  = 8080
 	DefaultClusterRole     = pluginconfig.ServiceAccountName
 	DefaultWorkflowSA      = "default-editor"
+	DefaultS3Endpoint      = "http://seaweedfs.kubeflow:8333"
+	DefaultRegion          = "us-east-1"
 )
 
 // Settings configure the hook. They are read once at start-up.
@@ -61,11 +85,15 @@ type Settings struct {
 	DisableIstioSidecar bool
 	MinioAccessKey      string
 	MinioSecretKey      string
-	ControllerPort      int
-	PodMetadataDir      string
-	ClusterRole         string
-	APIToken            bool
-	WorkflowSA          string
+	// Credentials is CredentialsPerNamespace or CredentialsShared; the
+	// object-store fields below are used by the former only.
+	Credentials    string
+	ObjectStoreAPI objectstore.SeaweedFSConfig
+	ControllerPort int
+	PodMetadataDir string
+	ClusterRole    string
+	APIToken       bool
+	WorkflowSA     string
 }
 
 // ownedPrefixes mark variables meant for this controller: one that starts
@@ -111,15 +139,13 @@ func LoadSettings(environ []string) (Settings, error) {
 		FrontendImage:       r.str(EnvFrontendImage, DefaultFrontendImage),
 		FrontendTag:         r.str(EnvFrontendTag, r.str(EnvKFPVersion, "")),
 		DisableIstioSidecar: r.boolean(EnvDisableIstioSidecar),
-		MinioAccessKey:      r.required(EnvMinioAccessKey),
-		MinioSecretKey:      r.required(EnvMinioSecretKey),
 		ControllerPort:      r.port(EnvControllerPort, DefaultControllerPort),
 		PodMetadataDir:      r.str(EnvPodMetadataDir, ""),
 		ClusterRole:         r.str(EnvClusterRole, DefaultClusterRole),
 		APIToken:            r.boolean(EnvAPIToken),
 		WorkflowSA:          r.str(EnvWorkflowSA, DefaultWorkflowSA),
 	}
-	r.retention()
+	r.credentials(&s)
 	r.unknown()
 	r.errs = append(r.errs, s.validate()...)
 	if len(r.errs) > 0 {
@@ -146,6 +172,8 @@ var known = map[string]bool{
 	EnvArtifactsProxy: true, EnvFrontendImage: true, EnvFrontendTag: true, EnvDisableIstioSidecar: true,
 	EnvMinioAccessKey: true, EnvMinioSecretKey: true, EnvControllerPort: true, EnvRetentionDays: true,
 	EnvPodMetadataDir: true, EnvClusterRole: true, EnvAPIToken: true, EnvWorkflowSA: true,
+	EnvCredentials: true, EnvIAMEndpoint: true, EnvS3Endpoint: true, EnvRegion: true,
+	EnvAdminAccessKey: true, EnvAdminSecretKey: true,
 }
 
 type reader struct {
@@ -164,12 +192,22 @@ func (r *reader) str(name, def string) string {
 	return def
 }
 
-func (r *reader) required(name string) string {
+func (r *reader) required(name, why string) string {
 	v, ok := r.env[name]
 	if !ok {
-		r.fail(name, "required (the credentials of the mlpipeline-minio-artifact Secret created in namespaces that have none)")
+		r.fail(name, "required (%s)", why)
 	}
 	return v // credentials are used verbatim, spaces included
+}
+
+// unused fails for a variable set although the chosen mode ignores it:
+// a half-migrated Deployment should say so, not run the other way.
+func (r *reader) unused(mode string, names ...string) {
+	for _, n := range names {
+		if _, ok := r.env[n]; ok {
+			r.fail(n, "not used with %s=%s", EnvCredentials, mode)
+		}
+	}
 }
 
 // boolean accepts what sync.py treats as true ("true", any case) and its
@@ -202,17 +240,57 @@ func (r *reader) port(name string, def int) int {
 	return p
 }
 
-// retention: sync.py can give the shared bucket a lifecycle policy through
-// SeaweedFS's API. A pure hook does not call object stores, so only "off"
-// is accepted rather than silently not honouring a retention period.
-func (r *reader) retention() {
+// credentials reads how artifact Secrets get their keys: sync.py's two
+// generations, told apart by whether the IAM endpoint is set unless
+// OBJECT_STORE_CREDENTIALS says.
+func (r *reader) credentials(s *Settings) {
+	def := CredentialsShared
+	if _, ok := r.env[EnvIAMEndpoint]; ok {
+		def = CredentialsPerNamespace
+	}
+	s.Credentials = r.str(EnvCredentials, def)
+	switch s.Credentials {
+	case CredentialsShared:
+		why := "the credentials of the mlpipeline-minio-artifact Secret created in namespaces that have none"
+		s.MinioAccessKey = r.required(EnvMinioAccessKey, why)
+		s.MinioSecretKey = r.required(EnvMinioSecretKey, why)
+		r.unused(CredentialsShared, EnvIAMEndpoint, EnvS3Endpoint, EnvAdminAccessKey, EnvAdminSecretKey)
+		if days := r.retentionDays(); days > 0 {
+			r.fail(EnvRetentionDays, "%d: a retention period needs %s=%s (the lifecycle rule is set through SeaweedFS's S3 API); unset it or set -1",
+				days, EnvCredentials, CredentialsPerNamespace)
+		}
+	case CredentialsPerNamespace:
+		why := "the SeaweedFS admin identity that issues per-namespace keys"
+		s.ObjectStoreAPI = objectstore.SeaweedFSConfig{
+			IAMEndpoint:   r.required(EnvIAMEndpoint, "SeaweedFS's IAM API, e.g. http://seaweedfs.kubeflow:8111"),
+			S3Endpoint:    r.str(EnvS3Endpoint, DefaultS3Endpoint),
+			Region:        r.str(EnvRegion, DefaultRegion),
+			Admin:         objectstore.Key{AccessKey: r.required(EnvAdminAccessKey, why), SecretKey: r.required(EnvAdminSecretKey, why)},
+			Bucket:        bucket,
+			RetentionDays: r.retentionDays(),
+		}
+		r.unused(CredentialsPerNamespace, EnvMinioAccessKey, EnvMinioSecretKey)
+		if _, err := objectstore.NewSeaweedFS(s.ObjectStoreAPI); err != nil && s.ObjectStoreAPI.IAMEndpoint != "" {
+			r.fail(EnvIAMEndpoint+"/"+EnvS3Endpoint, "%v", err)
+		}
+	default:
+		r.fail(EnvCredentials, "%q: want %s or %s", s.Credentials, CredentialsPerNamespace, CredentialsShared)
+	}
+}
+
+// retentionDays is sync.py's ARTIFACT_RETENTION_DAYS: days after which
+// objects under private-artifacts/ expire; unset or not positive: never.
+func (r *reader) retentionDays() int {
 	v, ok := r.env[EnvRetentionDays]
 	if !ok {
-		return
+		return -1
 	}
-	if d, err := strconv.Atoi(strings.TrimSpace(v)); err != nil || d > 0 {
-		r.fail(EnvRetentionDays, "%q: bucket lifecycle policies are not managed by this controller; unset it or set -1 and configure retention on the object store", v)
+	d, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil {
+		r.fail(EnvRetentionDays, "%q is not a whole number of days", v)
+		return -1
 	}
+	return d
 }
 
 func (r *reader) unknown() {
@@ -268,4 +346,12 @@ func (s Settings) validate() []string {
 		errs = append(errs, fmt.Sprintf("%s: %q must be an image name without tag or digest (the tag is %s)", EnvFrontendImage, s.FrontendImage, EnvFrontendTag))
 	}
 	return errs
+}
+
+// Issuer returns what gives a namespace without an artifact Secret its key.
+func (s Settings) Issuer() (objectstore.Issuer, error) {
+	if s.Credentials == CredentialsPerNamespace {
+		return objectstore.NewSeaweedFS(s.ObjectStoreAPI)
+	}
+	return objectstore.Shared{Key: objectstore.Key{AccessKey: s.MinioAccessKey, SecretKey: s.MinioSecretKey}}, nil
 }

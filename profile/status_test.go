@@ -17,7 +17,7 @@ func observedFrom(objs []Object) map[string]map[string]Object {
 
 func TestStatusTrueOnlyOnExactMatch(t *testing.T) {
 	s := testSettings()
-	desired, err := Desired(testNS, s, istioMetadata(), nil)
+	desired, err := Desired(testNS, s, istioMetadata(), testSecret())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +57,7 @@ func TestStatusTrueOnlyOnExactMatch(t *testing.T) {
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
-			desired, _ := Desired(testNS, s, istioMetadata(), nil)
+			desired, _ := Desired(testNS, s, istioMetadata(), testSecret())
 			observed := observedFrom(desired)
 			c.edit(observed)
 			st := ready(observed)
@@ -75,7 +75,7 @@ func TestStatusTrueOnlyOnExactMatch(t *testing.T) {
 // new children are applied: the expectation comes from the same code.
 func TestStatusFollowsSettings(t *testing.T) {
 	before := testSettings()
-	desired, _ := Desired(testNS, before, noMetadata(), nil)
+	desired, _ := Desired(testNS, before, noMetadata(), testSecret())
 	observed := observedFrom(desired)
 	after := before
 	after.ClusterDomain = ".svc.example.org"
@@ -97,7 +97,7 @@ func TestStatusFollowsSettings(t *testing.T) {
 func TestAttachmentTypesComplete(t *testing.T) {
 	s := testSettings()
 	s.ArtifactsProxy, s.APIToken = true, true
-	desired, err := Desired(testNS, s, istioMetadata(), nil)
+	desired, err := Desired(testNS, s, istioMetadata(), testSecret())
 	if err != nil {
 		t.Fatal(err)
 	}
