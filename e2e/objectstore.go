@@ -83,10 +83,14 @@ func (s *Stack) ArtifactKey(ctx context.Context, ns string) (objectstore.Key, er
 	return objectstore.Key{AccessKey: string(sec.Data["accesskey"]), SecretKey: string(sec.Data["secretkey"])}, nil
 }
 
-// ObjectsUnder lists, as the admin, the object names under prefix.
-func (s *Stack) ObjectsUnder(ctx context.Context, prefix string) ([]string, error) {
+// ObjectsUnder lists the object names under prefix with key k.
+func (s *Stack) ObjectsUnder(ctx context.Context, k objectstore.Key, prefix string) ([]string, error) {
+	c, err := s.objects.client(k)
+	if err != nil {
+		return nil, err
+	}
 	var names []string
-	for obj := range s.objects.admin.ListObjects(ctx, artifactBucket, minio.ListObjectsOptions{Prefix: prefix, Recursive: true}) {
+	for obj := range c.ListObjects(ctx, artifactBucket, minio.ListObjectsOptions{Prefix: prefix, Recursive: true}) {
 		if obj.Err != nil {
 			return names, obj.Err
 		}

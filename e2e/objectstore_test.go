@@ -21,11 +21,6 @@ func testNamespaceKeysIsolated(t *testing.T, s *Stack) {
 		t.Fatal(err)
 	}
 	res := runCase(t, s, ns, tcase{file: "hello_world.yaml", checks: []check{ranUserCode("echo")}})
-	prefix := "private-artifacts/" + ns + "/" + res.Workflow.Name + "/"
-	logs, err := s.ObjectsUnder(ctx, prefix)
-	if err != nil || len(logs) == 0 {
-		t.Fatalf("archived logs under %s: %v, %v; want the echo step's", prefix, logs, err)
-	}
 	own, err := s.ArtifactKey(ctx, ns)
 	if err != nil {
 		t.Fatal(err)
@@ -33,6 +28,14 @@ func testNamespaceKeysIsolated(t *testing.T, s *Stack) {
 	theirs, err := s.ArtifactKey(ctx, other)
 	if err != nil {
 		t.Fatal(err)
+	}
+	prefix := "private-artifacts/" + ns + "/" + res.Workflow.Name + "/"
+	logs, err := s.ObjectsUnder(ctx, own, prefix)
+	if err != nil || len(logs) == 0 {
+		t.Fatalf("archived logs under %s listed with %s's key: %v, %v; want the echo step's", prefix, ns, logs, err)
+	}
+	if _, err := s.ObjectsUnder(ctx, theirs, prefix); minio.ToErrorResponse(err).Code != "AccessDenied" {
+		t.Errorf("%s listed with %s's key: %v, want AccessDenied", prefix, other, err)
 	}
 	if own.AccessKey == theirs.AccessKey || own.AccessKey == s.objects.server.AdminAccessKey {
 		t.Fatalf("namespace keys not distinct: %s, %s (admin %s)", own, theirs, s.objects.server.AdminAccessKey)

@@ -7,11 +7,13 @@
 //
 // Who can read what, with the keys this package issues (bucket "mlpipeline"):
 //   - private-artifacts/<ns>/ and private/<ns>/: only namespace <ns>'s key
-//     (and the admin's); another namespace's key gets Access Denied for
-//     objects and for deep listing;
+//     (and the admin's, which may read and write but, like every principal
+//     the bucket policy's deny covers, not list inside); another
+//     namespace's key gets Access Denied for objects and for deep listing;
 //   - artifacts/ and shared/: every namespace's key;
 //   - anything else in the bucket, other buckets and the IAM API: no
-//     namespace key, only the admin's.
+//     namespace key, only the admin's; except that SeaweedFS lets a key
+//     create further keys of its own user (they carry the same policy).
 //
 // What differs from sync.py, on purpose:
 //   - A repeated sync before the Secret is stored (metacontroller retries,

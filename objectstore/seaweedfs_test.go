@@ -160,14 +160,27 @@ func TestNamespaceKeyIsConfinedToItsPrefixes(t *testing.T) {
 	if err := put(a, c, "other", "x", "x"); !denied(err) {
 		t.Errorf("a writes another bucket: %v, want AccessDenied", err)
 	}
-	asA := s.issuer(t, func(cfg *SeaweedFSConfig) { cfg.Admin = keyA })
-	if _, err := asA.iam.CreateAccessKey(c, &iam.CreateAccessKeyInput{UserName: aws.String("team-a")}); err == nil {
-		t.Error("a's key may call IAM CreateAccessKey")
+	// IAM with a's key: nothing that reaches beyond team-a's own policy.
+	asA := s.issuer(t, func(cfg *SeaweedFSConfig) { cfg.Admin = keyA }).iam
+	if _, err := asA.CreateAccessKey(c, &iam.CreateAccessKeyInput{UserName: aws.String("team-b")}); err == nil {
+		t.Error("a's key may create an access key of user team-b")
+	}
+	if _, err := asA.PutUserPolicy(c, &iam.PutUserPolicyInput{UserName: aws.String("team-a"), PolicyName: aws.String(PolicyName("team-a")),
+		PolicyDocument: aws.String(UserPolicy(testBucket, "team-b"))}); err == nil {
+		t.Error("a's key may rewrite its own policy")
+	}
+	if _, err := asA.ListUsers(c, &iam.ListUsersInput{}); err == nil {
+		t.Error("a's key may list IAM users")
 	}
 
-	// The admin key still reads everything.
+	// The admin key still reads and writes every object, but the bucket
+	// policy's deny (sync.py's, for every principal) also stops it from
+	// listing inside a namespace's private prefix.
 	if got, err := get(s.admin, c, testBucket, "private-artifacts/team-a/run/out.txt"); err != nil || got != "a's private-artifacts/team-a/run/out.txt" {
 		t.Errorf("admin reads a's object: %q, %v", got, err)
+	}
+	if _, err := list(s.admin, c, "private-artifacts/team-a/", true); !denied(err) {
+		t.Errorf("admin lists a's prefix: %v; the bucket policy's deny should apply to it too", err)
 	}
 }
 

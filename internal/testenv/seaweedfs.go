@@ -27,6 +27,9 @@ type SeaweedFS struct {
 	AdminAccessKey, AdminSecretKey string
 	Process                        *Process
 	dir                            string
+	// sockets weed creates in /tmp whatever its flags say, one per gRPC
+	// port; Stop removes them.
+	sockets []string
 }
 
 // SeaweedFSOptions: ToolsDir "" means Tools(); BindIP defaults to 127.0.0.1 (the e2e suite binds a
@@ -78,6 +81,11 @@ func StartSeaweedFS(ctx context.Context, opts SeaweedFSOptions) (*SeaweedFS, err
 			"-filer", "-filer.port=" + p(4), "-filer.port.grpc=" + p(5),
 			"-s3", "-s3.port=" + strconv.Itoa(s3), "-s3.port.grpc=" + p(6), "-s3.port.iceberg=0", "-s3.port.lance=0",
 			"-iam", "-iam.port=" + strconv.Itoa(iamPort),
+			// Inside the data dir, not /tmp: weed does not remove them on SIGKILL.
+			"-filer.localSocket=" + filepath.Join(dir, "filer.sock"), "-s3.localSocket=" + filepath.Join(dir, "s3.sock"),
+		}
+		for name, i := range map[string]int{"master": 1, "volume": 3, "filer": 5, "s3": 6} {
+			s.sockets = append(s.sockets, fmt.Sprintf("/tmp/seaweedfs-%s-grpc-%d.sock", name, ports[i]))
 		}
 		if err := os.MkdirAll(filepath.Join(dir, "data"), 0o755); err != nil {
 			return nil, fmt.Errorf("seaweedfs data dir: %w", err)
@@ -94,7 +102,7 @@ func StartSeaweedFS(ctx context.Context, opts SeaweedFSOptions) (*SeaweedFS, err
 	})
 	if err != nil {
 		if s.Process != nil {
-			_ = s.Process.Stop(0)
+			_ = s.Stop()
 		}
 		return nil, err
 	}
@@ -127,8 +135,15 @@ func (s *SeaweedFS) ready(ctx context.Context) (bool, error) {
 // away) and removes the data dir.
 func (s *SeaweedFS) Stop() error {
 	err := s.Process.Stop(0)
-	if rmErr := os.RemoveAll(s.dir); err == nil && os.Getenv("KFP_TESTENV_KEEP") == "" {
-		err = rmErr
+	for _, sock := range s.sockets {
+		if rmErr := os.Remove(sock); err == nil && rmErr != nil && !os.IsNotExist(rmErr) {
+			err = rmErr
+		}
+	}
+	if os.Getenv("KFP_TESTENV_KEEP") == "" {
+		if rmErr := os.RemoveAll(s.dir); err == nil {
+			err = rmErr
+		}
 	}
 	return err
 }
@@ -149,7 +164,7 @@ func StartSeaweedFSFor(t testing.TB) *SeaweedFS {
 		if t.Failed() {
 			t.Logf("weed log:\n%s", s.Process.Tail(40))
 		}
-		if err := s.Process.Stop(0); err != nil {
+		if err := s.Stop(); err != nil {
 			t.Errorf("stop seaweedfs: %v", err)
 		}
 	})
