@@ -92,25 +92,23 @@ mod_gomod() {
 		sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",*$/\1/p'
 }
 
-build_etcd() {
-	local dir=$SRC/etcd
-	new_module "$dir" tools.local/etcd
+# module_tool DIR OUT PACKAGE VERSION: builds PACKAGE@VERSION into $BIN/OUT
+# from a throwaway module in $SRC/DIR, whose requirements never reach the
+# project's go.mod.
+module_tool() {
+	local dir=$SRC/$1
+	new_module "$dir" "tools.local/$1"
 	(cd "$dir" &&
-		quiet setup.log go get -tool "go.etcd.io/etcd/server/v3@$ETCD_VERSION" &&
+		quiet setup.log go get -tool "$3@$4" &&
 		quiet tidy.log go mod tidy &&
-		"${GO_BUILD[@]}" -ldflags "-s -w" -o "$BIN/etcd" go.etcd.io/etcd/server/v3)
+		"${GO_BUILD[@]}" -ldflags "-s -w" -o "$BIN/$2" "$3")
 }
 
-# weed is SeaweedFS's single binary (master, volume, filer, S3 and IAM). Its
-# ~430 requirements stay in this throwaway module, never in the project's.
-build_weed() {
-	local dir=$SRC/seaweedfs
-	new_module "$dir" tools.local/seaweedfs
-	(cd "$dir" &&
-		quiet setup.log go get -tool "github.com/seaweedfs/seaweedfs/weed@$SEAWEEDFS_VERSION" &&
-		quiet tidy.log go mod tidy &&
-		"${GO_BUILD[@]}" -ldflags "-s -w" -o "$BIN/weed" github.com/seaweedfs/seaweedfs/weed)
-}
+build_etcd() { module_tool etcd etcd go.etcd.io/etcd/server/v3 "$ETCD_VERSION"; }
+
+# weed is SeaweedFS's single binary (master, volume, filer, S3 and IAM), with
+# ~430 requirements.
+build_weed() { module_tool seaweedfs weed github.com/seaweedfs/seaweedfs/weed "$SEAWEEDFS_VERSION"; }
 
 # staging_replaces GOMOD VERSION: one `replace` line per staging module that
 # k8s.io/kubernetes replaces with ./staging/src/..., pointed at the published

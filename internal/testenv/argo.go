@@ -3,7 +3,6 @@ package testenv
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"sort"
 	"testing"
 	"time"
@@ -119,17 +118,8 @@ func (c *Cluster) startArgoOnce(ctx context.Context, opts ArgoOptions) (*ArgoCon
 }
 
 func (a *ArgoController) ready(ctx context.Context) (bool, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, a.MetricsURL, nil)
-	if err != nil {
+	if err := getOK(ctx, a.MetricsURL); err != nil {
 		return false, err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return false, err
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return false, fmt.Errorf("metrics: %s", resp.Status)
 	}
 	return a.LogContains(argoReadyLog), nil
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -111,17 +110,8 @@ func StartSeaweedFS(ctx context.Context, opts SeaweedFSOptions) (*SeaweedFS, err
 
 // ready: S3's /status answers 200 and the IAM port accepts connections.
 func (s *SeaweedFS) ready(ctx context.Context) (bool, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.S3URL+"/status", nil)
-	if err != nil {
+	if err := getOK(ctx, s.S3URL+"/status"); err != nil {
 		return false, err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return false, err
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return false, fmt.Errorf("S3 /status: %d", resp.StatusCode)
 	}
 	conn, err := (&net.Dialer{Timeout: time.Second}).DialContext(ctx, "tcp", s.IAMURL[len("http://"):])
 	if err != nil {

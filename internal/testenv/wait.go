@@ -3,6 +3,7 @@ package testenv
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"time"
 )
 
@@ -36,4 +37,21 @@ func pollUntil(ctx context.Context, what string, proc *Process, check func(conte
 // PollUntil is pollUntil for other harness packages.
 func PollUntil(ctx context.Context, what string, proc *Process, check func(context.Context) (bool, error)) error {
 	return pollUntil(ctx, what, proc, check)
+}
+
+// getOK fails unless a GET of url answers 200.
+func getOK(ctx context.Context, url string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: %s", url, resp.Status)
+	}
+	return nil
 }
