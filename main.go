@@ -32,7 +32,9 @@ import (
 	driveStep "github.com/kfp-driver-plugin/kfp-driver-plugin/drive"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver/flow"
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/driverlog"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/kube"
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/objectstore"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/plugin"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/pluginconfig"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/profile"
@@ -147,6 +149,8 @@ func serve(args []string) error {
 	fs.DurationVar(&cfg.BodyTimeout, "body-timeout", cfg.BodyTimeout, "longest a request body may take to arrive")
 	fs.DurationVar(&cfg.TransientBudget, "transient-budget", cfg.TransientBudget, "how long one call is retried on transient errors before its node fails")
 	caFile := endpointFlags(fs, &cfg.Endpoints)
+	logsEndpoint := fs.String("driver-logs-endpoint", "", "S3 endpoint (http(s)://host[:port]) where each step's driver log is kept, with the key in $"+
+		pluginconfig.DriverLogsAccessKeyEnv+"/$"+pluginconfig.DriverLogsSecretKeyEnv+"; empty: stderr only")
 	fs.Parse(args)
 	if err := loadEndpoints(&cfg.Endpoints, *caFile); err != nil {
 		return err
@@ -158,10 +162,39 @@ func serve(args []string) error {
 	if err != nil {
 		return err
 	}
-	cfg.Driver = flow.New(flow.Deps{Kube: kube, Endpoints: cfg.Endpoints})
+	cfg.Metrics = plugin.NewMetrics()
+	logs, err := driverLogUploader(*logsEndpoint, cfg.Metrics)
+	if err != nil {
+		return err
+	}
+	cfg.Driver = flow.New(flow.Deps{Kube: kube, Endpoints: cfg.Endpoints, DriverLogs: logs != nil})
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
+	if logs != nil {
+		go logs.Run(ctx)
+		cfg.Driver = driverlog.Recorder{Next: cfg.Driver, Uploader: logs}
+	}
 	return plugin.Serve(ctx, plugin.New(cfg), *addr, *grace, nil)
+}
+
+// driverLogUploader keeps every step's log in the object store too, when
+// an endpoint is given and the namespace's key is in the environment (its
+// Secret is optional: without it, stderr only); nil when off.
+func driverLogUploader(endpoint string, m *plugin.Metrics) (*driverlog.Uploader, error) {
+	if endpoint == "" {
+		return nil, nil
+	}
+	key := objectstore.Key{AccessKey: os.Getenv(pluginconfig.DriverLogsAccessKeyEnv), SecretKey: os.Getenv(pluginconfig.DriverLogsSecretKeyEnv)}
+	if key.AccessKey == "" || key.SecretKey == "" {
+		glog.Warningf("driver logs stay on stderr: no key in $%s/$%s (the namespace has no %s Secret)",
+			pluginconfig.DriverLogsAccessKeyEnv, pluginconfig.DriverLogsSecretKeyEnv, pluginconfig.ArtifactSecret)
+		return nil, nil
+	}
+	up, err := driverlog.NewUploader(driverlog.Config{Endpoint: endpoint, Key: key}, m.DriverLog)
+	if err != nil {
+		return nil, fmt.Errorf("serve: --driver-logs-endpoint: %w", err)
+	}
+	return up, nil
 }
 
 // endpointFlags registers the services the driver uses. They are the

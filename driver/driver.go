@@ -109,6 +109,9 @@ type Result struct {
 	PodSpecPatch   string
 	// Message is the one-line decision shown in `argo get`.
 	Message string
+	// LogURI is where this step's driver log belongs (recorded on its
+	// execution as driver_logs_uri); "" when the run has no pipeline root.
+	LogURI string
 }
 
 // Names of the Argo output parameters KFP's compiled templates consume.

@@ -62,7 +62,7 @@ func (s *Stack) installKFP(ctx context.Context) error {
 	}
 	harnessPort, _ := strconv.Atoi(standin.HarnessPort)
 	for name, port := range map[string]int{mlmdService: mlmdPort, mlPipelineService: mlPipelinePort,
-		standin.HarnessService: harnessPort, objectStoreService: objectStorePort} {
+		standin.HarnessService: harnessPort, objectStoreService: objectStorePort, minioService: objectStorePort} {
 		if err := s.hostService(ctx, kfpNamespace, name, port); err != nil {
 			return err
 		}

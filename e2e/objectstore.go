@@ -24,6 +24,10 @@ const objectStorePort = 9000
 // objectStoreService is the profile controller's default OBJECT_STORE_HOST.
 const objectStoreService = "seaweedfs"
 
+// minioService is the name KFP's launcher and the plugin's driver logs use
+// for minio:// roots (KFP's SeaweedFS install keeps it).
+const minioService = "minio-service"
+
 // artifactBucket is the bucket KFP's install creates.
 const artifactBucket = "mlpipeline"
 

@@ -6,6 +6,9 @@ import (
 	"testing"
 
 	"github.com/minio/minio-go/v7"
+
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/driverlog"
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/mlmd"
 )
 
 // testNamespaceKeysIsolated: the profile controller issued each profile
@@ -48,4 +51,29 @@ func testNamespaceKeysIsolated(t *testing.T, s *Stack) {
 		t.Errorf("%s read with %s's key: %v, want AccessDenied", logs[0], other, err)
 	}
 	t.Logf("%s's step log %s: readable with its key, refused to %s's", ns, logs[0], other)
+
+	// The driver log the plugin sidecar kept for the echo step, at the URI
+	// recorded on its execution (KFP's UI reads driver_logs_uri), after the
+	// agent pod is gone; written after the reply, so polled.
+	echo := res.Of("echo")
+	if len(echo) != 1 {
+		t.Fatalf("echo launches: %d", len(echo))
+	}
+	uri := echo[0].Execution.String(mlmd.PropDriverLogsURI)
+	_, key, ok := driverlog.ParseURI(uri)
+	if !ok || !strings.HasPrefix(key, "private-artifacts/"+ns+"/") {
+		t.Fatalf("driver_logs_uri %q: want a minio:// URI under the namespace's prefix", uri)
+	}
+	var driverLog string
+	err = poll(ctx, "driver log "+uri, func() (bool, error) {
+		driverLog, err = s.ReadObject(ctx, own, key)
+		return err == nil, err
+	})
+	if err != nil || !strings.Contains(driverLog, "decision: echo: execution") {
+		t.Fatalf("driver log at %s: %q, %v", uri, driverLog, err)
+	}
+	if _, err := s.ReadObject(ctx, theirs, key); minio.ToErrorResponse(err).Code != "AccessDenied" {
+		t.Errorf("driver log read with %s's key: %v, want AccessDenied", other, err)
+	}
+	t.Logf("driver log %s:\n%s", uri, driverLog)
 }

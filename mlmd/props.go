@@ -41,6 +41,7 @@ const (
 	PropResourceName         = "resource_name"
 	PropPipelineRoot         = "pipeline_root"
 	PropStoreSessionInfo     = "store_session_info"
+	PropDriverLogsURI        = "driver_logs_uri" // the step's driver log; KFP's UI shows it
 	artifactDisplayNameProp  = "display_name"
 	maxExecutionNameLength   = 255
 	hashedExecutionNameInfix = "/h/"

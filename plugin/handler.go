@@ -32,7 +32,10 @@ type Authenticator interface {
 // Config wires a Server.
 type Config struct {
 	Driver driver.Driver
-	Auth   Authenticator
+	// Metrics, when set, are the series /metrics serves (so that parts
+	// wired around the driver can count into them); nil: new ones.
+	Metrics *Metrics
+	Auth    Authenticator
 	// PodNamespace is the sidecar's own namespace ("" when unknown). A call
 	// for a workflow in another namespace is refused.
 	PodNamespace string
@@ -91,7 +94,10 @@ type Server struct {
 
 // New returns a Server; it reports ready at once (see SetReady).
 func New(cfg Config) *Server {
-	m := NewMetrics()
+	m := cfg.Metrics
+	if m == nil {
+		m = NewMetrics()
+	}
 	s := &Server{cfg: cfg, metrics: m, runs: NewRuns(cfg.Driver, cfg.Runs, m), mux: http.NewServeMux(),
 		retries: newRetryClock(cfg.TransientBudget), now: time.Now}
 	s.ready.Store(true)

@@ -12,6 +12,7 @@ type Metrics struct {
 	calls    *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
 	inflight prometheus.Gauge
+	logs     *prometheus.CounterVec
 }
 
 // NewMetrics creates and registers the plugin's series.
@@ -31,11 +32,18 @@ func NewMetrics() *Metrics {
 			Name: "kfp_driver_plugin_runs_in_flight",
 			Help: "Driver runs currently executing.",
 		}),
+		logs: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "kfp_driver_plugin_driver_logs_total",
+			Help: "Driver logs kept in the object store, by outcome (uploaded, failed, dropped: queue full, unsupported: not an s3:// or minio:// root).",
+		}, []string{"outcome"}),
 	}
-	m.Registry.MustRegister(m.calls, m.latency, m.inflight,
+	m.Registry.MustRegister(m.calls, m.latency, m.inflight, m.logs,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
+
+// DriverLog counts one driver log's outcome (driverlog's observer).
+func (m *Metrics) DriverLog(outcome string) { m.logs.WithLabelValues(outcome).Inc() }
 
 func (m *Metrics) observe(driverType, phase string, seconds float64) {
 	m.calls.WithLabelValues(driverType, phase).Inc()

@@ -54,12 +54,16 @@ func (s Settings) Container() corev1.Container {
 	return corev1.Container{
 		Name:  ContainerName,
 		Image: s.Image,
-		Args:  serveArgs(),
+		Args:  s.serveArgs(),
 		Ports: []corev1.ContainerPort{{Name: "http", ContainerPort: Port}},
 		Env: []corev1.EnvVar{
 			fieldEnv("POD_NAMESPACE", "metadata.namespace"),
 			fieldEnv("KFP_POD_NAME", "metadata.name"),
 			fieldEnv("KFP_POD_UID", "metadata.uid"),
+			// The namespace's artifact key (optional: without it driver logs
+			// stay on stderr).
+			secretEnv(DriverLogsAccessKeyEnv, ArtifactSecret, "accesskey"),
+			secretEnv(DriverLogsSecretKeyEnv, ArtifactSecret, "secretkey"),
 		},
 		Resources: corev1.ResourceRequirements{
 			Requests: quantities(s.Requests),
@@ -74,12 +78,31 @@ func (s Settings) Container() corev1.Container {
 // serveArgs name the services the driver uses explicitly, with KFP's
 // in-cluster defaults, so an admin sees where to change them (templates
 // cannot: calls naming other endpoints fail).
-func serveArgs() []string {
-	return []string{
+func (s Settings) serveArgs() []string {
+	args := []string{
 		"serve", fmt.Sprintf("--addr=:%d", Port),
 		"--mlmd-address=" + driver.DefaultMLMDHost, "--mlmd-port=" + driver.DefaultMLMDPort,
 		"--ml-pipeline-address=" + driver.DefaultMLPipelineHost, "--ml-pipeline-port=" + driver.DefaultMLPipelinePort,
 	}
+	if s.DriverLogsEndpoint != DriverLogsOff && s.DriverLogsEndpoint != "" {
+		args = append(args, "--driver-logs-endpoint="+s.DriverLogsEndpoint)
+	}
+	return args
+}
+
+// The sidecar's environment for the driver logs' key, and where it comes
+// from: the namespace's artifact Secret, as the launcher's.
+const (
+	DriverLogsAccessKeyEnv = "DRIVER_LOGS_ACCESS_KEY"
+	DriverLogsSecretKeyEnv = "DRIVER_LOGS_SECRET_KEY"
+	ArtifactSecret         = "mlpipeline-minio-artifact"
+)
+
+func secretEnv(name, secret, key string) corev1.EnvVar {
+	optional := true
+	return corev1.EnvVar{Name: name, ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
+		LocalObjectReference: corev1.LocalObjectReference{Name: secret}, Key: key, Optional: &optional,
+	}}}
 }
 
 // securityContext lets the sidecar read Argo's token file (uid 8737, 0440)

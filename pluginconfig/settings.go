@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net/url"
 	"slices"
 	"sort"
 	"strings"
@@ -38,7 +39,17 @@ const (
 	EnvLimitsCPU      = "DRIVER_RESOURCE_LIMITS_CPU"
 	EnvLimitsMemory   = "DRIVER_RESOURCE_LIMITS_MEMORY"
 	EnvImage          = "KFP_DRIVER_PLUGIN_IMAGE"
+	// EnvDriverLogs is ours: the object store's S3 endpoint the sidecar
+	// keeps each step's driver log in, or DriverLogsOff.
+	EnvDriverLogs = "KFP_DRIVER_PLUGIN_DRIVER_LOGS_ENDPOINT"
 )
+
+// DefaultDriverLogsEndpoint is where KFP's launcher finds minio:// roots by
+// default (KFP's SeaweedFS install keeps the minio-service name).
+const DefaultDriverLogsEndpoint = "http://minio-service.kubeflow:9000"
+
+// DriverLogsOff as EnvDriverLogs keeps driver logs on stderr only.
+const DriverLogsOff = "off"
 
 // ReservedPrefixes are label and annotation prefixes owned by KFP and Argo;
 // admin keys under them are dropped so they can never spoof system metadata.
@@ -57,6 +68,9 @@ type Settings struct {
 	Annotations map[string]string
 	Requests    Resources
 	Limits      Resources
+	// DriverLogsEndpoint is the S3 endpoint for driver logs, or
+	// DriverLogsOff.
+	DriverLogsEndpoint string
 }
 
 // Defaults are KFP's driver pod defaults.
@@ -67,6 +81,8 @@ func Defaults() Settings {
 		Annotations: map[string]string{},
 		Requests:    Resources{CPU: "100m", Memory: "128Mi"},
 		Limits:      Resources{CPU: "500m", Memory: "512Mi"},
+
+		DriverLogsEndpoint: DefaultDriverLogsEndpoint,
 	}
 }
 
@@ -118,6 +134,9 @@ func Load(src Sources) (Settings, []string, error) {
 	}
 	if src.Image != "" {
 		s.Image = src.Image
+	}
+	if v, ok := lookup(src, EnvDriverLogs); ok {
+		s.DriverLogsEndpoint = strings.TrimSpace(v)
 	}
 	warnings = append(warnings, dropReserved("label", s.Labels)...)
 	warnings = append(warnings, dropReserved("annotation", s.Annotations)...)
@@ -193,6 +212,11 @@ func (s *Settings) validate() []string {
 	}
 	if strings.TrimSpace(s.Image) == "" {
 		errs = append(errs, "image must not be empty")
+	}
+	if s.DriverLogsEndpoint != DriverLogsOff {
+		if u, err := url.Parse(s.DriverLogsEndpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || strings.Trim(u.Path, "/") != "" {
+			errs = append(errs, fmt.Sprintf("%s %q: want http(s)://host[:port] or %s", EnvDriverLogs, s.DriverLogsEndpoint, DriverLogsOff))
+		}
 	}
 	return append(errs, s.validateResources()...)
 }

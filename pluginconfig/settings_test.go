@@ -174,3 +174,42 @@ func assertMap(t *testing.T, what string, got, want map[string]string) {
 		}
 	}
 }
+
+// Driver logs are on by default against KFP's object store Service, with
+// the namespace's artifact key; "off" keeps them on stderr only.
+func TestDriverLogsEndpoint(t *testing.T) {
+	args := func(vars map[string]string) string {
+		s, _, err := Load(Sources{Lookup: env(vars)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.Join(s.Container().Args, " ")
+	}
+	if a := args(nil); !strings.Contains(a, "--driver-logs-endpoint="+DefaultDriverLogsEndpoint) {
+		t.Errorf("default args %q", a)
+	}
+	if a := args(map[string]string{EnvDriverLogs: "https://s3.example:443"}); !strings.Contains(a, "--driver-logs-endpoint=https://s3.example:443") {
+		t.Errorf("args %q", a)
+	}
+	if a := args(map[string]string{EnvDriverLogs: DriverLogsOff}); strings.Contains(a, "driver-logs") {
+		t.Errorf("off: args %q", a)
+	}
+	c := Defaults().Container()
+	keys := 0
+	for _, e := range c.Env {
+		if ref := e.ValueFrom; ref != nil && ref.SecretKeyRef != nil {
+			if ref.SecretKeyRef.Name != ArtifactSecret || ref.SecretKeyRef.Optional == nil || !*ref.SecretKeyRef.Optional {
+				t.Errorf("%s: %+v, want the optional artifact Secret", e.Name, ref.SecretKeyRef)
+			}
+			keys++
+		}
+	}
+	if keys != 2 {
+		t.Errorf("%d secret env vars, want the access and secret key", keys)
+	}
+	for _, bad := range []string{"minio-service:9000", "http://h:1/path", "ftp://h"} {
+		if _, _, err := Load(Sources{Lookup: env(map[string]string{EnvDriverLogs: bad})}); err == nil || !strings.Contains(err.Error(), EnvDriverLogs) {
+			t.Errorf("%q: %v, want an error naming %s", bad, err, EnvDriverLogs)
+		}
+	}
+}

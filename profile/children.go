@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/objectstore"
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/pluginconfig"
 )
 
 // Names of the children sync.py creates; KFP's launcher, UI and Argo look
@@ -22,7 +23,7 @@ const (
 	LauncherConfigMap   = "kfp-launcher"
 	MetadataConfigMap   = "metadata-grpc-configmap"
 	ArtifactRepoMap     = "artifact-repositories"
-	ArtifactSecret      = "mlpipeline-minio-artifact"
+	ArtifactSecret      = pluginconfig.ArtifactSecret
 	ArtifactProxy       = "ml-pipeline-ui-artifact"
 	artifactRepoKey     = "default-namespaced"
 	defaultRepoAnnot    = "workflows.argoproj.io/default-artifact-repository"

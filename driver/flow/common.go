@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -26,6 +27,8 @@ type scope struct {
 	run      *mlmd.Run
 	parent   *mlmd.Execution
 	resolver *inputs.Resolver
+	// logRoot is the run's pipeline root when driver logs are kept, else "".
+	logRoot string
 }
 
 func (s *Service) scope(ctx context.Context, client *mlmd.Client, req *driver.Request) (*scope, error) {
@@ -55,7 +58,7 @@ func (s *Service) scope(ctx context.Context, client *mlmd.Client, req *driver.Re
 		return nil, fmt.Errorf("dag_execution_id: execution %d is a %s, not a DAG execution", parent.ID(), parent.TypeName)
 	}
 	return &scope{client: client, run: run, parent: parent,
-		resolver: inputs.New(client, run, parent, job(req))}, nil
+		resolver: inputs.New(client, run, parent, job(req)), logRoot: s.logRoot(run.PipelineRoot)}, nil
 }
 
 func job(req *driver.Request) inputs.Job {
@@ -72,6 +75,32 @@ func scheduleTime(epoch string) string {
 		return ""
 	}
 	return time.Unix(secs, 0).UTC().Format(time.RFC3339)
+}
+
+// driverLogURI is where the driver log of execution name belongs: under the
+// run's pipeline root, named after the execution so that every call of the
+// same step agrees. "" without a pipeline root.
+func driverLogURI(runRoot, name string) string {
+	if runRoot == "" {
+		return ""
+	}
+	return strings.TrimRight(runRoot, "/") + "/driver-logs/" + uniqueID(name) + ".log"
+}
+
+// logRoot is runRoot when driver logs are kept: a URI is recorded only
+// where a log will be written.
+func (s *Service) logRoot(runRoot string) string {
+	if !s.deps.DriverLogs {
+		return ""
+	}
+	return runRoot
+}
+
+// withLogURI records the driver log's URI among an execution's properties.
+func withLogURI(props map[string]*pb.Value, runRoot, name string) {
+	if uri := driverLogURI(runRoot, name); uri != "" {
+		props[mlmd.PropDriverLogsURI] = mlmd.StringValue(uri)
+	}
 }
 
 // taskProps are the custom properties every non-root execution carries.

@@ -100,7 +100,8 @@ func (t *containerTask) skip(ctx context.Context) (*driver.Result, error) {
 		return nil, err
 	}
 	msg := fmt.Sprintf("%s: condition false: skipped (execution %d)", t.req.TaskName, exec.ID())
-	return &driver.Result{ExecutionID: exec.ID(), Condition: ptr(false), Message: again(msg, created)}, nil
+	return &driver.Result{ExecutionID: exec.ID(), Condition: ptr(false), Message: again(msg, created),
+		LogURI: exec.String(mlmd.PropDriverLogsURI)}, nil
 }
 
 // create writes the execution (CACHED with the reused outputs on a hit,
@@ -117,7 +118,7 @@ func (t *containerTask) create(ctx context.Context, triggered *bool) (*driver.Re
 	if err != nil {
 		return nil, err
 	}
-	r := &driver.Result{ExecutionID: exec.ID(), Condition: triggered}
+	r := &driver.Result{ExecutionID: exec.ID(), Condition: triggered, LogURI: exec.String(mlmd.PropDriverLogsURI)}
 	switch {
 	case exec.State() == pb.Execution_CANCELED: // an earlier call found the condition false
 		r.Condition = ptr(false)
@@ -171,6 +172,7 @@ func (t *containerTask) write(ctx context.Context, state pb.Execution_State, hit
 	if t.fp != "" {
 		props[mlmd.PropCacheFingerprint] = mlmd.StringValue(t.fp)
 	}
+	withLogURI(props, t.sc.logRoot, t.name)
 	n := mlmd.NewExecution{TypeName: mlmd.ContainerExecutionType, Name: t.name, State: state, Props: props}
 	if hit != nil { // a cache hit, or a PVC op's own outputs (execID 0)
 		if hit.execID != 0 {

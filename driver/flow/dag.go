@@ -81,6 +81,7 @@ func createDAG(ctx context.Context, sc *scope, req *driver.Request, res *inputs.
 		props[k] = v
 	}
 	props[mlmd.PropTotalDAGTasks] = mlmd.IntValue(int64(len(req.Component.GetDag().GetTasks())))
+	withLogURI(props, sc.logRoot, executionName(req))
 	if count != nil {
 		props[mlmd.PropIterationCount] = mlmd.IntValue(int64(*count))
 	}
@@ -100,7 +101,7 @@ func createDAG(ctx context.Context, sc *scope, req *driver.Request, res *inputs.
 // dagResult replies from the execution as stored, so a repeated call that
 // found an existing execution answers as the first did.
 func dagResult(req *driver.Request, exec *mlmd.Execution, created bool, nInputs int, triggered *bool, count *int) *driver.Result {
-	r := &driver.Result{ExecutionID: exec.ID(), IterationCount: ptr(0), Condition: triggered}
+	r := &driver.Result{ExecutionID: exec.ID(), IterationCount: ptr(0), Condition: triggered, LogURI: exec.String(mlmd.PropDriverLogsURI)}
 	if n, ok := exec.IterationCount(); ok {
 		r.IterationCount = ptr(n)
 	}

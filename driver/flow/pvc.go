@@ -117,7 +117,7 @@ func pvcResult(req *driver.Request, exec *mlmd.Execution, done string, created b
 	if id := exec.String(mlmd.PropCachedExecutionID); id != "" {
 		msg = fmt.Sprintf("%s: cache hit (execution %s), recorded as execution %d", req.TaskName, id, exec.ID())
 	}
-	return &driver.Result{ExecutionID: exec.ID(), Message: again(msg, created)}
+	return &driver.Result{ExecutionID: exec.ID(), Message: again(msg, created), LogURI: exec.String(mlmd.PropDriverLogsURI)}
 }
 
 // pvcName is pvc_name, or a generated <uuid><pvc_name_suffix>.

@@ -37,6 +37,7 @@ func (s *Service) rootDAG(ctx context.Context, client *mlmd.Client, req *driver.
 	if params := req.RuntimeConfig.GetParameterValues(); len(params) > 0 {
 		props[mlmd.PropInputs] = mlmd.StructValue(params)
 	}
+	withLogURI(props, s.logRoot(run.PipelineRoot), mlmd.RootExecutionName(req.RunID))
 	exec, created, err := client.CreateExecution(ctx, run, mlmd.NewExecution{
 		TypeName: mlmd.DAGExecutionType, Name: mlmd.RootExecutionName(req.RunID),
 		State: pb.Execution_RUNNING, Props: props,
@@ -45,7 +46,8 @@ func (s *Service) rootDAG(ctx context.Context, client *mlmd.Client, req *driver.
 		return nil, err
 	}
 	msg := fmt.Sprintf("root: execution %d, %d inputs, pipeline root %s", exec.ID(), len(inputsOf(props)), run.PipelineRoot)
-	return &driver.Result{ExecutionID: exec.ID(), IterationCount: ptr(0), Message: again(msg, created)}, nil
+	return &driver.Result{ExecutionID: exec.ID(), IterationCount: ptr(0), Message: again(msg, created),
+		LogURI: exec.String(mlmd.PropDriverLogsURI)}, nil
 }
 
 func inputsOf(props map[string]*pb.Value) map[string]*structpb.Value {

@@ -30,6 +30,10 @@ type Deps struct {
 	// Cache overrides the ml-pipeline task cache (tests); nil uses Tasks.
 	Cache func() (Cache, error)
 	Now   func() time.Time
+	// DriverLogs: each step's log is kept in the object store (by a
+	// driverlog.Recorder around this driver), so executions record where
+	// (driver_logs_uri) and results carry it.
+	DriverLogs bool
 }
 
 // Cache is the task cache lookup (*cache.Cache).
