@@ -35,10 +35,11 @@ unit:
 e2e-suite:
 	KFP_PLUGIN_REQUIRE_TOOLS=1 go test -count=1 -timeout 75m ./e2e
 
+# hack/fuzz.sh tells Go 1.26's fuzzing-coordinator deadline race (golang/go#75804) from a finding.
 fuzz:
-	go test -run '^$$' -fuzz '^FuzzDecodeArgs$$' -fuzztime $(FUZZTIME) ./plugin
-	go test -run '^$$' -fuzz '^FuzzHandler$$' -fuzztime $(HANDLER_FUZZTIME) ./plugin
-	go test -run '^$$' -fuzz '^FuzzAdmission$$' -fuzztime $(FUZZTIME) ./webhook
+	./hack/fuzz.sh ./plugin FuzzDecodeArgs $(FUZZTIME)
+	./hack/fuzz.sh ./plugin FuzzHandler $(HANDLER_FUZZTIME)
+	./hack/fuzz.sh ./webhook FuzzAdmission $(FUZZTIME)
 
 ## soak: SOAK_MINUTES (2) of 16 concurrent callers against `serve` and the MLMD test server on 127.0.0.1
 soak: build
