@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/minio/minio-go/v7"
-	"github.com/minio/minio-go/v7/pkg/credentials"
 
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/internal/testenv"
@@ -42,8 +41,7 @@ func BenchmarkRecorderOverhead(b *testing.B) {
 func BenchmarkUpload(b *testing.B) {
 	server := testenv.StartSeaweedFSFor(b)
 	admin := objectstore.Key{AccessKey: server.AdminAccessKey, SecretKey: server.AdminSecretKey}
-	c, err := minio.New(strings.TrimPrefix(server.S3URL, "http://"), &minio.Options{
-		Creds: credentials.NewStaticV4(admin.AccessKey, admin.SecretKey, ""), BucketLookup: minio.BucketLookupPath, Region: "us-east-1"})
+	c, err := objectstore.NewS3Client(server.S3URL, admin, "")
 	if err != nil {
 		b.Fatal(err)
 	}

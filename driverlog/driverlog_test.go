@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/minio/minio-go/v7"
-	"github.com/minio/minio-go/v7/pkg/credentials"
 
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/internal/testenv"
@@ -113,8 +112,7 @@ func TestRecorderKeepsTheLogAfterReplying(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	admin := objectstore.Key{AccessKey: server.AdminAccessKey, SecretKey: server.AdminSecretKey}
-	c, err := minio.New(strings.TrimPrefix(server.S3URL, "http://"), &minio.Options{
-		Creds: credentials.NewStaticV4(admin.AccessKey, admin.SecretKey, ""), BucketLookup: minio.BucketLookupPath, Region: "us-east-1"})
+	c, err := objectstore.NewS3Client(server.S3URL, admin, "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,21 +18,16 @@ const MaxLogBytes = 64 << 10
 type Recorder struct {
 	Next     driver.Driver
 	Uploader *Uploader
-	Now      func() time.Time // nil: time.Now
 }
 
 var _ driver.Driver = Recorder{}
 
 // Run decides with Next, then queues the step's log; the result is Next's.
 func (r Recorder) Run(ctx context.Context, req *driver.Request) (*driver.Result, error) {
-	now := time.Now
-	if r.Now != nil {
-		now = r.Now
-	}
-	start := now()
+	start := time.Now()
 	res, err := r.Next.Run(ctx, req)
 	if err == nil && res != nil && res.LogURI != "" {
-		r.Uploader.Submit(res.LogURI, Render(req, res, start, now().Sub(start)))
+		r.Uploader.Submit(res.LogURI, Render(req, res, start, time.Since(start)))
 	}
 	return res, err
 }

@@ -4,13 +4,11 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net/url"
 	"strings"
 	"time"
 
 	"github.com/golang/glog"
 	"github.com/minio/minio-go/v7"
-	"github.com/minio/minio-go/v7/pkg/credentials"
 
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/objectstore"
 )
@@ -51,10 +49,6 @@ type job struct {
 // NewUploader checks the endpoint; it does not dial. observe (may be nil)
 // is told every outcome.
 func NewUploader(cfg Config, observe func(outcome string)) (*Uploader, error) {
-	u, err := url.Parse(cfg.Endpoint)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || strings.Trim(u.Path, "/") != "" {
-		return nil, fmt.Errorf("driver logs endpoint %q is not http(s)://host[:port]", cfg.Endpoint)
-	}
 	if cfg.Key.AccessKey == "" || cfg.Key.SecretKey == "" {
 		return nil, fmt.Errorf("driver logs endpoint %s: no access key", cfg.Endpoint)
 	}
@@ -64,15 +58,9 @@ func NewUploader(cfg Config, observe func(outcome string)) (*Uploader, error) {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 10 * time.Second
 	}
-	if cfg.Region == "" {
-		cfg.Region = "us-east-1"
-	}
-	client, err := minio.New(u.Host, &minio.Options{
-		Creds:  credentials.NewStaticV4(cfg.Key.AccessKey, cfg.Key.SecretKey, ""),
-		Secure: u.Scheme == "https", Region: cfg.Region, BucketLookup: minio.BucketLookupPath,
-	})
+	client, err := objectstore.NewS3Client(cfg.Endpoint, cfg.Key, cfg.Region)
 	if err != nil {
-		return nil, fmt.Errorf("driver logs endpoint %s: %w", cfg.Endpoint, err)
+		return nil, fmt.Errorf("driver logs endpoint: %w", err)
 	}
 	if observe == nil {
 		observe = func(string) {}

@@ -5,10 +5,8 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
-	"strings"
 
 	"github.com/minio/minio-go/v7"
-	"github.com/minio/minio-go/v7/pkg/credentials"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/internal/realnode"
@@ -62,9 +60,7 @@ func startObjectStore(ctx context.Context, toolsDir, dir string) (*objectStore, 
 func (o *objectStore) stop() { _ = o.server.Stop() }
 
 func (o *objectStore) client(k objectstore.Key) (*minio.Client, error) {
-	return minio.New(strings.TrimPrefix(o.server.S3URL, "http://"), &minio.Options{
-		Creds: credentials.NewStaticV4(k.AccessKey, k.SecretKey, ""), BucketLookup: minio.BucketLookupPath, Region: profile.DefaultRegion,
-	})
+	return objectstore.NewS3Client(o.server.S3URL, k, profile.DefaultRegion)
 }
 
 // profileEnv is the profile controller's environment as KFP's multi-user

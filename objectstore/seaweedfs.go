@@ -65,10 +65,10 @@ func NewSeaweedFS(cfg SeaweedFSConfig) (*SeaweedFS, error) {
 	if cfg.Region == "" {
 		cfg.Region = "us-east-1"
 	}
-	if _, err := endpointURL(cfg.IAMEndpoint); err != nil {
+	if _, err := ParseEndpoint(cfg.IAMEndpoint); err != nil {
 		return nil, fmt.Errorf("IAM endpoint: %w", err)
 	}
-	s3URL, err := endpointURL(cfg.S3Endpoint)
+	s3Client, err := NewS3Client(cfg.S3Endpoint, cfg.Admin, cfg.Region)
 	if err != nil {
 		return nil, fmt.Errorf("S3 endpoint: %w", err)
 	}
@@ -82,30 +82,38 @@ func NewSeaweedFS(cfg SeaweedFSConfig) (*SeaweedFS, error) {
 			return aws.Credentials{AccessKeyID: admin.AccessKey, SecretAccessKey: admin.SecretKey, Source: "profile controller settings"}, nil
 		}),
 	})
-	s3Client, err := minio.New(s3URL.Host, &minio.Options{
-		Creds:        credentials.NewStaticV4(admin.AccessKey, admin.SecretKey, ""),
-		Secure:       s3URL.Scheme == "https",
-		Region:       cfg.Region,
-		BucketLookup: minio.BucketLookupPath,
-		Transport:    http.DefaultTransport,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("S3 client for %s: %w", cfg.S3Endpoint, err)
-	}
 	return &SeaweedFS{cfg: cfg, iam: iamClient, s3: s3Client, pending: map[string]*pendingKey{}}, nil
 }
 
-// endpointURL accepts http(s)://host[:port] with no path: an address an
-// admin configured, checked once at start-up.
-func endpointURL(raw string) (*url.URL, error) {
+// ParseEndpoint accepts http(s)://host[:port] with no path or query: an
+// address an admin configured, checked once at start-up.
+func ParseEndpoint(raw string) (*url.URL, error) {
 	u, err := url.Parse(raw)
-	if err != nil {
-		return nil, err
-	}
-	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
 		return nil, fmt.Errorf("%q is not http(s)://host[:port]", raw)
 	}
 	return u, nil
+}
+
+// NewS3Client is a client of the S3 API at endpoint (ParseEndpoint's form)
+// signing as k, with path-style bucket addressing as SeaweedFS and MinIO
+// serve it; it does not dial.
+func NewS3Client(endpoint string, k Key, region string) (*minio.Client, error) {
+	u, err := ParseEndpoint(endpoint)
+	if err != nil {
+		return nil, err
+	}
+	if region == "" {
+		region = "us-east-1"
+	}
+	c, err := minio.New(u.Host, &minio.Options{
+		Creds:  credentials.NewStaticV4(k.AccessKey, k.SecretKey, ""),
+		Secure: u.Scheme == "https", Region: region, BucketLookup: minio.BucketLookupPath,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("S3 client for %s: %w", endpoint, err)
+	}
+	return c, nil
 }
 
 // For issues (once) the key of namespace ns: access key, user policy, then

@@ -12,7 +12,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/minio/minio-go/v7"
-	"github.com/minio/minio-go/v7/pkg/credentials"
 	"github.com/minio/minio-go/v7/pkg/lifecycle"
 
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/internal/testenv"
@@ -57,9 +56,7 @@ func (s *store) issuer(t *testing.T, mutate ...func(*SeaweedFSConfig)) *SeaweedF
 
 func (s *store) client(t *testing.T, k Key) *minio.Client {
 	t.Helper()
-	c, err := minio.New(strings.TrimPrefix(s.server.S3URL, "http://"), &minio.Options{
-		Creds: credentials.NewStaticV4(k.AccessKey, k.SecretKey, ""), BucketLookup: minio.BucketLookupPath, Region: "us-east-1",
-	})
+	c, err := NewS3Client(s.server.S3URL, k, "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,13 +20,14 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"net/url"
 	"slices"
 	"sort"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/objectstore"
 )
 
 // Environment variables read, as KFP's API server names them.
@@ -214,7 +215,7 @@ func (s *Settings) validate() []string {
 		errs = append(errs, "image must not be empty")
 	}
 	if s.DriverLogsEndpoint != DriverLogsOff {
-		if u, err := url.Parse(s.DriverLogsEndpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || strings.Trim(u.Path, "/") != "" {
+		if _, err := objectstore.ParseEndpoint(s.DriverLogsEndpoint); err != nil {
 			errs = append(errs, fmt.Sprintf("%s %q: want http(s)://host[:port] or %s", EnvDriverLogs, s.DriverLogsEndpoint, DriverLogsOff))
 		}
 	}

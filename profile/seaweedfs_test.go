@@ -10,9 +10,9 @@ import (
 	"time"
 
 	"github.com/minio/minio-go/v7"
-	"github.com/minio/minio-go/v7/pkg/credentials"
 
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/internal/testenv"
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/objectstore"
 )
 
 // The hook over HTTP with settings as KFP's install gives sync.py, against
@@ -24,8 +24,7 @@ func TestSeaweedFSKeysThroughTheHook(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	client := func(ak, sk string) *minio.Client {
-		c, err := minio.New(strings.TrimPrefix(server.S3URL, "http://"), &minio.Options{
-			Creds: credentials.NewStaticV4(ak, sk, ""), BucketLookup: minio.BucketLookupPath, Region: DefaultRegion})
+		c, err := objectstore.NewS3Client(server.S3URL, objectstore.Key{AccessKey: ak, SecretKey: sk}, DefaultRegion)
 		if err != nil {
 			t.Fatal(err)
 		}
