@@ -8,7 +8,7 @@ FUZZTIME ?= 30s
 HANDLER_FUZZTIME ?= 60s
 SOAK_MINUTES ?= 2
 
-.PHONY: build test unit e2e-suite lint fuzz soak bench tools image docker-image manifests plugin-yaml demo e2e
+.PHONY: build test unit e2e-suite lint fuzz soak bench bench-node tools image docker-image manifests plugin-yaml demo e2e
 
 ## build: the static binary in bin/ (same command as the Dockerfile's build stage)
 build:
@@ -48,6 +48,12 @@ soak: build
 ## bench: the benchmarks whose figures the README records
 bench: build
 	go test -run '^$$' -bench . -benchtime 2000x ./plugin .
+
+## bench-node: a pipeline's wall time on the real node, plugin vs driver pods from our image, under Argo's default
+## and other controller settings, one workflow at a time (BENCH_RUNS runs each; about 25 min at 1)
+BENCH_RUNS ?= 1
+bench-node: tools
+	KFP_PLUGIN_REQUIRE_TOOLS=1 go test -run '^$$' -bench '$(or $(BENCH_NODE),PipelineWallTime)' -benchtime $(BENCH_RUNS)x -timeout 150m ./e2e
 
 ## plugin-yaml: regenerate plugin.yaml from the defaults
 plugin-yaml:

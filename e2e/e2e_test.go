@@ -37,7 +37,7 @@ func TestMain(m *testing.M) {
 
 // startStack starts one stack for the whole test, prints the phase
 // timings, and stops it at the end, failing if any process is left.
-func startStack(t *testing.T) *Stack {
+func startStack(t testing.TB) *Stack {
 	t.Helper()
 	tools := testenv.RequireTools(t, testenv.Etcd, testenv.KubeAPIServer, testenv.Kubectl, testenv.Kubelet,
 		testenv.ControllerManager, testenv.Scheduler, testenv.WorkflowController, testenv.Argoexec, testenv.ArgoCLI, testenv.Weed)
@@ -67,7 +67,7 @@ func startStack(t *testing.T) *Stack {
 	return s
 }
 
-type testWriter struct{ t *testing.T }
+type testWriter struct{ t testing.TB }
 
 func (w testWriter) Write(b []byte) (int, error) {
 	w.t.Log(strings.TrimRight(string(b), "\n"))

@@ -197,6 +197,20 @@ func (s *Stack) startArgo(ctx context.Context) error {
 	return err
 }
 
+// RestartArgo replaces the workflow-controller with one running env (nil:
+// FastArgoEnv), so that one stack can compare controller settings. Only
+// between runs: workflows in flight would see two controllers' decisions.
+func (s *Stack) RestartArgo(ctx context.Context, env map[string]string) error {
+	if s.Argo != nil {
+		if err := s.Argo.Stop(5 * time.Second); err != nil {
+			return fmt.Errorf("stopping the workflow-controller: %w", err)
+		}
+		s.Argo = nil
+	}
+	s.opts.ArgoEnv = env
+	return s.startArgo(ctx)
+}
+
 // Stop stops the controller first (no new pods), then the node (which
 // deletes every pod and checks that nothing is left on the machine), the
 // servers and the control plane.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -250,6 +251,15 @@ func (s *Stack) RunWithDriverPods(ctx context.Context, ns, file string, params m
 	if err != nil {
 		return nil, err
 	}
+	if err := WithDriverPods(wf); err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	return s.runWorkflow(ctx, ns, wf, params)
+}
+
+// WithDriverPods points the stock workflow's driver containers at our image
+// (V2_DRIVER_IMAGE), which runs them as `driver`.
+func WithDriverPods(wf *wfv1.Workflow) error {
 	n := 0
 	for i := range wf.Spec.Templates {
 		if c := wf.Spec.Templates[i].Container; c != nil && len(c.Command) == 1 && c.Command[0] == DriverCommand {
@@ -258,9 +268,32 @@ func (s *Stack) RunWithDriverPods(ctx context.Context, ns, file string, params m
 		}
 	}
 	if n == 0 {
-		return nil, fmt.Errorf("%s: no driver template (command %q)", file, DriverCommand)
+		return fmt.Errorf("no driver template (command %q)", DriverCommand)
 	}
-	return s.runWorkflow(ctx, ns, wf, params)
+	return nil
+}
+
+// WithoutCaching sets --cache_disabled on every driver template, as KFP's
+// API server does for a run submitted with caching off: repeated runs
+// then do the same work.
+func WithoutCaching(wf *wfv1.Workflow) error {
+	n := 0
+	for i := range wf.Spec.Templates {
+		c := wf.Spec.Templates[i].Container
+		if c == nil || len(c.Command) != 1 || c.Command[0] != DriverCommand {
+			continue
+		}
+		for j, arg := range c.Args {
+			if arg == "--cache_disabled=false" || arg == "--cache_disabled" {
+				c.Args[j] = "--cache_disabled=true"
+				n++
+			}
+		}
+	}
+	if n == 0 {
+		return errors.New("no driver template with --cache_disabled")
+	}
+	return nil
 }
 
 // DriverCommand is the command of KFP's driver containers.

@@ -74,7 +74,8 @@ func StartSeaweedFS(ctx context.Context, opts SeaweedFSOptions) (*SeaweedFS, err
 			s3 = opts.S3Port
 		}
 		p := func(i int) string { return strconv.Itoa(ports[i]) }
-		args := []string{"server", "-dir=" + filepath.Join(dir, "data"), "-ip=" + ip, "-ip.bind=" + ip,
+		// -logtostderr: into weed.log, not files in /tmp left behind.
+		args := []string{"-logtostderr", "server", "-dir=" + filepath.Join(dir, "data"), "-ip=" + ip, "-ip.bind=" + ip,
 			"-master.port=" + p(0), "-master.port.grpc=" + p(1), "-master.volumePreallocate=false", "-master.volumeSizeLimitMB=64",
 			"-volume.port=" + p(2), "-volume.port.grpc=" + p(3), "-volume.max=0", "-volume.preStopSeconds=0",
 			"-filer", "-filer.port=" + p(4), "-filer.port.grpc=" + p(5),
