@@ -381,6 +381,8 @@ func admissionWebhook(args []string) error {
 	kubeconfig := fs.String("kubeconfig", "", "kubeconfig for the Kubernetes API (default: in-cluster config)")
 	fs.StringVar(&cfg.ConfigNamespace, "config-namespace", os.Getenv("POD_NAMESPACE"), "namespace of the plugin ConfigMap (default $POD_NAMESPACE)")
 	fs.StringVar(&cfg.ConfigMapName, "configmap", pluginconfig.ConfigMapName, "plugin ConfigMap with the agent pod labels and annotations")
+	fs.DurationVar(&cfg.AgentPatchRate, "agent-patch-rate", webhook.DefaultAgentPatchRate,
+		"cap on the agent pods' ARGO_AGENT_PATCH_RATE (how long a driver result may wait before Argo sees it); 0: leave it")
 	fs.StringVar(&cfg.CertFile, "tls-cert-file", "", "serving certificate (a mounted Secret); empty: self-managed")
 	fs.StringVar(&cfg.KeyFile, "tls-key-file", "", "serving key, with --tls-cert-file")
 	service := fs.String("service", "kfp-driver-plugin-webhook", "self-managed TLS: the webhook's Service, named in the certificate")

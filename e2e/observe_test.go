@@ -11,9 +11,11 @@ import (
 	pb "github.com/kubeflow/pipelines/third_party/ml-metadata/go/ml_metadata"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/types/known/structpb"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/mlmd"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/pluginconfig"
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/webhook"
 )
 
 // testDriverErrorInArgoGet: a driver call that fails (add_numbers run
@@ -64,6 +66,9 @@ func testSidecarInAgentPod(t *testing.T, s *Stack) {
 		t.Fatal(err)
 	}
 	t.Logf("sidecar process: %+v", proc)
+	if err := agentPatchRate(ctx, s, ns, AgentPodName(wf.Name)); err != nil {
+		t.Error(err)
+	}
 	if proc.UID != pluginconfig.ArgoTokenUID || proc.GID == 0 || proc.CapEff != 0 || !proc.NoNewPrivs || proc.Seccomp != 2 ||
 		!proc.ReadOnlyRoot || !proc.TokenReadable {
 		t.Errorf("sidecar process %+v: want uid 8737, a non-root group, no capabilities, no_new_privs, seccomp filter, read-only root, token readable", proc)
@@ -241,4 +246,32 @@ func nodeNamed(wf *wfv1.Workflow, display string) *wfv1.NodeStatus {
 func jsonOfStruct(m map[string]*structpb.Value) string {
 	b, _ := protojson.Marshal(&structpb.Struct{Fields: m})
 	return normJSON(string(b))
+}
+
+// agentPatchRate checks that the admission webhook capped the agent's patch
+// rate (the suite's controller passes 1 s) and that the agent runs with it.
+func agentPatchRate(ctx context.Context, s *Stack, ns, pod string) error {
+	p, err := s.Cluster.Client.CoreV1().Pods(ns).Get(ctx, pod, metav1.GetOptions{})
+	if err != nil {
+		return err
+	}
+	want, got := webhook.DefaultAgentPatchRate.String(), "(unset)"
+	for _, c := range p.Spec.Containers {
+		for _, e := range c.Env {
+			if c.Name == "main" && e.Name == "ARGO_AGENT_PATCH_RATE" {
+				got = e.Value
+			}
+		}
+	}
+	if got != want {
+		return fmt.Errorf("agent pod %s: ARGO_AGENT_PATCH_RATE=%s, want %s (the webhook's)", pod, got, want)
+	}
+	log, err := s.ArgoCLI(ctx, "logs", p.Labels["workflows.argoproj.io/workflow"], pod, "-c", "main", "-n", ns)
+	if err != nil {
+		return err
+	}
+	if !strings.Contains(log, "requeueTime="+want) {
+		return fmt.Errorf("agent log lacks requeueTime=%s:\n%s", want, log)
+	}
+	return nil
 }

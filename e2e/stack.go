@@ -10,7 +10,9 @@ import (
 	"time"
 
 	wfclient "github.com/argoproj/argo-workflows/v3/pkg/client/clientset/versioned"
+	appsv1 "k8s.io/api/apps/v1"
 	"k8s.io/client-go/restmapper"
+	"sigs.k8s.io/yaml"
 
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/e2e/standin"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/internal/realnode"
@@ -253,4 +255,39 @@ func portOf(addr string) string {
 		}
 	}
 	return addr
+}
+
+// ArgoComponentFile is the kustomize patch through which the manifests set
+// Argo's controller environment (components/argo-executor-plugins).
+const ArgoComponentFile = "manifests/components/argo-executor-plugins/workflow-controller-env.yaml"
+
+// ShippedArgoEnv is the controller environment the manifests' component
+// sets, read from the component itself so that what is measured is what
+// ships.
+func ShippedArgoEnv() (map[string]string, error) {
+	root, err := testenv.RepoRoot()
+	if err != nil {
+		return nil, err
+	}
+	b, err := os.ReadFile(filepath.Join(root, ArgoComponentFile))
+	if err != nil {
+		return nil, err
+	}
+	var d appsv1.Deployment
+	if err := yaml.UnmarshalStrict(b, &d); err != nil {
+		return nil, fmt.Errorf("%s: %w", ArgoComponentFile, err)
+	}
+	env := map[string]string{}
+	for _, c := range d.Spec.Template.Spec.Containers {
+		if c.Name != "workflow-controller" {
+			continue
+		}
+		for _, e := range c.Env {
+			env[e.Name] = e.Value
+		}
+	}
+	if len(env) == 0 {
+		return nil, fmt.Errorf("%s: no workflow-controller environment", ArgoComponentFile)
+	}
+	return env, nil
 }

@@ -40,8 +40,8 @@ func TestStandaloneAccount(t *testing.T) {
 	}
 }
 
-// The component flips ARGO_EXECUTOR_PLUGINS on Argo's own Deployment,
-// keeping its other settings.
+// The component flips ARGO_EXECUTOR_PLUGINS on Argo's own Deployment and
+// shortens its requeue time, keeping its other settings.
 func TestArgoExecutorPluginsComponent(t *testing.T) {
 	dir := argoKustomization(t)
 	objs, _ := kustomize(t, dir)
@@ -51,7 +51,7 @@ func TestArgoExecutorPluginsComponent(t *testing.T) {
 	for _, e := range containers[0].(map[string]any)["env"].([]any) {
 		env[e.(map[string]any)["name"].(string)] = e.(map[string]any)["value"]
 	}
-	if env["ARGO_EXECUTOR_PLUGINS"] != "true" || env["LEADER_ELECTION_IDENTITY"] != "kept" {
+	if env["ARGO_EXECUTOR_PLUGINS"] != "true" || env["DEFAULT_REQUEUE_TIME"] != "2s" || env["LEADER_ELECTION_IDENTITY"] != "kept" {
 		t.Errorf("env %v", env)
 	}
 }

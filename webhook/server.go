@@ -34,6 +34,9 @@ type Config struct {
 	RESTConfig *rest.Config
 	// ConfigNamespace and ConfigMapName locate the plugin ConfigMap.
 	ConfigNamespace, ConfigMapName string
+	// AgentPatchRate caps the agent pods' ARGO_AGENT_PATCH_RATE (see
+	// AgentPods.PatchRate); 0 leaves it.
+	AgentPatchRate time.Duration
 
 	// CertFile and KeyFile: serve this pair (a mounted Secret). When empty,
 	// the certificate is self-managed for DNSNames and IPs and its CA is
@@ -82,7 +85,7 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	defer wg.Wait()
 
-	srv := NewServer(source, NewMetrics())
+	srv := NewServer(AgentPods{Metadata: source, PatchRate: cfg.AgentPatchRate}, NewMetrics())
 	srv.AddReadyCheck(source.Synced)
 	srv.AddReadyCheck(certs.Ready)
 	ln, err := net.Listen("tcp", cfg.Addr)
@@ -116,12 +119,12 @@ type Server struct {
 // NewServer builds the handler: workflow and pod admissions, /healthz,
 // /readyz (503 until every ready check passes and while draining) and
 // /metrics.
-func NewServer(source PodMetadataSource, m *Metrics) *Server {
+func NewServer(pods AgentPods, m *Metrics) *Server {
 	s := &Server{mux: http.NewServeMux()}
 	s.mux.Handle(WorkflowsPath, &reviewHandler[workflowHead]{kind: "workflow", group: "argoproj.io", resource: "workflows",
 		mutate: mutateWorkflow, metrics: m})
 	s.mux.Handle(PodsPath, &reviewHandler[agentPod]{kind: "pod", group: "", resource: "pods",
-		mutate: podMutator{source: source}.mutate, metrics: m})
+		mutate: podMutator{pods}.mutate, metrics: m})
 	s.mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok")) })
 	s.mux.HandleFunc("/readyz", s.readyz)
 	s.mux.Handle("/metrics", promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{}))
