@@ -7,7 +7,9 @@
 //     ConvertedAnnotation). Nothing to convert, already converted, opted out
 //     (OptOutAnnotation) or not understood: no patch.
 //   - agent pods (CREATE): the admin's driver pod labels and annotations from
-//     the plugin ConfigMap are added, keys the pod has are never overridden.
+//     the plugin ConfigMap are added, keys the pod has are never overridden;
+//     and the agent's ARGO_AGENT_PATCH_RATE is capped (AgentPods.PatchRate),
+//     since Argo's default holds every driver answer for up to 10 s.
 //
 // Our bugs never reject a user's object: anything malformed is answered
 // allowed with a warning and no patch.

@@ -89,7 +89,13 @@ func run(ctx context.Context, c config) (err error) {
 	start := time.Now()
 	startCtx, cancel := context.WithTimeout(ctx, 15*time.Minute)
 	defer cancel()
-	s, err := e2e.Start(startCtx, e2e.Options{Out: os.Stdout, PluginBin: c.plugin})
+	// The controller runs with what the manifests' component ships, as in a
+	// user's install.
+	argoEnv, err := e2e.ShippedArgoEnv()
+	if err != nil {
+		return err
+	}
+	s, err := e2e.Start(startCtx, e2e.Options{Out: os.Stdout, PluginBin: c.plugin, ArgoEnv: argoEnv})
 	if err != nil {
 		return err
 	}
