@@ -8,7 +8,7 @@ FUZZTIME ?= 30s
 HANDLER_FUZZTIME ?= 60s
 SOAK_MINUTES ?= 2
 
-.PHONY: build test unit e2e-suite lint fuzz soak bench bench-node tools image docker-image manifests plugin-yaml demo e2e
+.PHONY: build test unit e2e-suite lint fuzz soak bench bench-profile bench-go bench-node tools image docker-image manifests plugin-yaml demo e2e
 
 ## build: the static binary in bin/ (same command as the Dockerfile's build stage)
 build:
@@ -45,14 +45,28 @@ fuzz:
 soak: build
 	go run ./cmd/soak -binary bin/kfp-driver-plugin -minutes $(SOAK_MINUTES)
 
-## bench: the benchmarks whose figures the README records
-bench: build
+## bench: one table (cmd/bench) of the sidecar's figures and their targets: a real `serve` and the MLMD test server
+## on loopback, image and binary size; BENCH_WITH_NODE=1 adds the real node's rows (bench-node first: ~25 min, root)
+bench: image
+	@if [ "$(BENCH_WITH_NODE)" = 1 ]; then set -o pipefail; $(MAKE) --no-print-directory bench-node | tee bin/bench-node.txt; fi
+	go run ./cmd/bench -binary bin/kfp-driver-plugin -image bin/kfp-driver-plugin-image.tar $(if $(filter 1,$(BENCH_WITH_NODE)),-node bin/bench-node.txt)
+
+## bench-profile: CPU and allocation profiles of the 16-caller CONTAINER load in bin/profile (a -tags pprof build)
+bench-profile:
+	CGO_ENABLED=0 go build -tags pprof -trimpath -o bin/kfp-driver-plugin-pprof .
+	go run ./cmd/bench -binary bin/kfp-driver-plugin-pprof -profile bin/profile
+	@echo "go tool pprof -top bin/kfp-driver-plugin-pprof bin/profile/cpu.pprof"
+
+## bench-go: the Go benchmarks of parts (handler overhead, start-up, idle RSS, in- vs out-of-process steps)
+bench-go: build
 	go test -run '^$$' -bench . -benchtime 2000x ./plugin .
 
 ## bench-node: a pipeline's wall time on the real node, plugin vs driver pods from our image, under Argo's default
-## and other controller settings, one workflow at a time (BENCH_RUNS runs each; about 25 min at 1)
+## and other controller settings, one workflow at a time (BENCH_RUNS runs each; about 25 min at 1), and a
+## CONTAINER step in the sidecar's process vs as its own `drive` process
 BENCH_RUNS ?= 1
 bench-node: tools
+	go test -run '^$$' -bench 'ContainerStep' -benchtime 20x .
 	KFP_PLUGIN_REQUIRE_TOOLS=1 go test -run '^$$' -bench '$(or $(BENCH_NODE),PipelineWallTime)' -benchtime $(BENCH_RUNS)x -timeout 150m ./e2e
 
 ## plugin-yaml: regenerate plugin.yaml from the defaults

@@ -7,11 +7,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/internal/procstat"
 )
 
 var (
@@ -119,16 +119,9 @@ func BenchmarkIdleRSS(b *testing.B) {
 }
 
 func residentMiB(b *testing.B, pid int) float64 {
-	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		b.Fatal(err)
+	kib := procstat.RSSKiB(pid)
+	if kib < 0 {
+		b.Fatalf("no resident memory for pid %d", pid)
 	}
-	for _, line := range strings.Split(string(status), "\n") {
-		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
-			kb, _ := strconv.ParseFloat(f[1], 64)
-			return kb / 1024
-		}
-	}
-	b.Fatal("no VmRSS")
-	return 0
+	return float64(kib) / 1024
 }

@@ -5,12 +5,13 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"os"
 	"strconv"
 	"strings"
 	"time"
 
 	"k8s.io/client-go/rest"
+
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/internal/procstat"
 )
 
 // Cost is what the cluster had spent at one moment: the difference of two
@@ -28,18 +29,15 @@ type Cost struct {
 	Requests map[string]float64
 }
 
-// clockTicks is USER_HZ, the unit of /proc's CPU times on Linux.
-const clockTicks = 100
-
 // CostNow reads the controller's and the machine's CPU times and the API
 // server's request counters.
 func (s *Stack) CostNow(ctx context.Context) (Cost, error) {
 	var c Cost
 	var err error
-	if c.ControllerCPU, err = processCPU(s.Argo.Pid()); err != nil {
+	if c.ControllerCPU, err = procstat.CPUTime(s.Argo.Pid()); err != nil {
 		return c, err
 	}
-	if c.MachineCPU, err = machineBusy(); err != nil {
+	if c.MachineCPU, err = procstat.MachineBusy(); err != nil {
 		return c, err
 	}
 	c.Requests, err = apiRequests(ctx, s.Cluster.RESTConfig)
@@ -69,57 +67,6 @@ func (c Cost) Writes(resource string) float64 {
 		}
 	}
 	return n
-}
-
-// processCPU is /proc/<pid>/stat's utime+stime.
-func processCPU(pid int) (time.Duration, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, err
-	}
-	// The command name (field 2) may hold spaces: count fields after it.
-	s := string(b)
-	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-	if len(fields) < 13 {
-		return 0, fmt.Errorf("/proc/%d/stat: %d fields after the name", pid, len(fields))
-	}
-	var ticks int64
-	for _, f := range fields[11:13] { // utime, stime (fields 14 and 15)
-		n, err := strconv.ParseInt(f, 10, 64)
-		if err != nil {
-			return 0, fmt.Errorf("/proc/%d/stat: %w", pid, err)
-		}
-		ticks += n
-	}
-	return time.Duration(ticks) * time.Second / clockTicks, nil
-}
-
-// machineBusy is /proc/stat's all-core time minus idle and iowait.
-func machineBusy() (time.Duration, error) {
-	f, err := os.Open("/proc/stat")
-	if err != nil {
-		return 0, err
-	}
-	defer f.Close()
-	line, err := bufio.NewReader(f).ReadString('\n')
-	if err != nil {
-		return 0, err
-	}
-	fields := strings.Fields(line)
-	if len(fields) < 6 || fields[0] != "cpu" {
-		return 0, fmt.Errorf("/proc/stat: unexpected first line %q", line)
-	}
-	var busy int64
-	for i, f := range fields[1:] {
-		n, err := strconv.ParseInt(f, 10, 64)
-		if err != nil {
-			return 0, fmt.Errorf("/proc/stat: %w", err)
-		}
-		if i != 3 && i != 4 { // idle, iowait
-			busy += n
-		}
-	}
-	return time.Duration(busy) * time.Second / clockTicks, nil
 }
 
 // apiRequests reads apiserver_request_total from the API server's metrics,

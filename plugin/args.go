@@ -2,6 +2,7 @@ package plugin
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,6 +17,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver"
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/internal/memo"
 )
 
 // ArgError says which plugin argument was wrong and why.
@@ -224,27 +226,75 @@ func readRun(r *argReader, req *driver.Request) {
 }
 
 func readSpecs(r *argReader, req *driver.Request) {
-	component := &pipelinespec.ComponentSpec{}
-	if _, ok := r.message("component", component); ok {
-		req.Component = component
+	if m, _, ok := decodeSpec(r, "component", func() *pipelinespec.ComponentSpec { return &pipelinespec.ComponentSpec{} }); ok {
+		req.Component = m
 	}
-	task := &pipelinespec.PipelineTaskSpec{}
-	if _, ok := r.message("task", task); ok {
-		req.Task = task
+	if m, _, ok := decodeSpec(r, "task", func() *pipelinespec.PipelineTaskSpec { return &pipelinespec.PipelineTaskSpec{} }); ok {
+		req.Task = m
 	}
-	container := &pipelinespec.PipelineDeploymentConfig_PipelineContainerSpec{}
-	if _, ok := r.message("container", container); ok {
-		req.Container = container
+	if m, _, ok := decodeSpec(r, "container", func() *pipelinespec.PipelineDeploymentConfig_PipelineContainerSpec {
+		return &pipelinespec.PipelineDeploymentConfig_PipelineContainerSpec{}
+	}); ok {
+		req.Container = m
 	}
 	rc := &pipelinespec.PipelineJob_RuntimeConfig{}
 	if _, ok := r.message("runtime_config", rc); ok {
 		req.RuntimeConfig = rc
 	}
-	k8s := &kubernetesplatform.KubernetesExecutorConfig{}
-	if raw, ok := r.message("kubernetes_config", k8s); ok {
-		req.KubernetesConfig = k8s
+	if m, raw, ok := decodeSpec(r, "kubernetes_config", func() *kubernetesplatform.KubernetesExecutorConfig {
+		return &kubernetesplatform.KubernetesExecutorConfig{}
+	}); ok {
+		req.KubernetesConfig = m
 		req.KubernetesConfigJSON = raw
 	}
+}
+
+// specBudget bounds the decoded specs kept, counted as specCost per byte of
+// argument text (a decoded spec takes a few times its JSON's size).
+const (
+	specBudget = 4 << 20
+	specCost   = 3
+)
+
+// decodedSpecs keeps decoded spec arguments by their text: a workflow's
+// component, task, container and Kubernetes specs repeat on every retry,
+// loop iteration and run of the same pipeline, and decoding them was a
+// fifth of a CONTAINER call's CPU. The driver only reads specs, so one
+// decoded value serves every call with the same text.
+var decodedSpecs = memo.New[[sha256.Size]byte, decodedSpec](specBudget)
+
+type decodedSpec struct {
+	msg proto.Message
+	doc []byte
+}
+
+// decodeSpec is message for a spec argument, through decodedSpecs. The key
+// is a cryptographic hash of the argument's name and text, so no template
+// can make its call decode to another call's spec.
+func decodeSpec[M proto.Message](r *argReader, arg string, fresh func() M) (M, []byte, bool) {
+	var zero M
+	raw, ok := r.raw[arg]
+	if !ok || r.err != nil {
+		return zero, nil, false
+	}
+	h := sha256.New()
+	h.Write([]byte(arg))
+	h.Write([]byte{0})
+	h.Write(raw)
+	var key [sha256.Size]byte
+	h.Sum(key[:0])
+	if d, ok := decodedSpecs.Get(key); ok {
+		if m, ok := d.msg.(M); ok {
+			return m, d.doc, true
+		}
+	}
+	m := fresh()
+	doc, ok := r.message(arg, m)
+	if !ok {
+		return zero, nil, false
+	}
+	decodedSpecs.Put(key, decodedSpec{m, doc}, specCost*len(raw))
+	return m, doc, true
 }
 
 func readOptions(r *argReader, req *driver.Request) {

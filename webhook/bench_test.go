@@ -14,7 +14,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -22,6 +21,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/internal/procstat"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/internal/testenv"
 )
 
@@ -206,16 +206,9 @@ func freeAddrB(b *testing.B) string {
 }
 
 func residentMiB(b *testing.B, pid int) float64 {
-	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		b.Fatal(err)
+	kib := procstat.RSSKiB(pid)
+	if kib < 0 {
+		b.Fatalf("no resident memory for pid %d", pid)
 	}
-	for _, line := range strings.Split(string(status), "\n") {
-		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
-			kb, _ := strconv.ParseFloat(f[1], 64)
-			return kb / 1024
-		}
-	}
-	b.Fatal("no VmRSS")
-	return 0
+	return float64(kib) / 1024
 }

@@ -14,25 +14,10 @@
 package main
 
 import (
-	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"errors"
 	"flag"
 	"fmt"
-	"net"
-	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"strconv"
 	"time"
-
-	"google.golang.org/grpc"
-
-	"github.com/kfp-driver-plugin/kfp-driver-plugin/mlmd/mlmdserver"
-	"github.com/kfp-driver-plugin/kfp-driver-plugin/mlpipeline/mlpipelinetest"
-	apipb "github.com/kfp-driver-plugin/kfp-driver-plugin/mlpipeline/proto"
 )
 
 type options struct {
@@ -59,89 +44,4 @@ func main() {
 		fmt.Fprintln(os.Stderr, "soak:", err)
 		os.Exit(1)
 	}
-}
-
-// services are the test servers the sidecar is pointed at.
-type services struct {
-	mlmd     *mlmdserver.Running
-	tasks    *grpc.Server
-	taskAddr string
-}
-
-func startServices() (*services, error) {
-	m, err := mlmdserver.Start("127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		m.Stop()
-		return nil, err
-	}
-	gs := grpc.NewServer()
-	apipb.RegisterTaskServiceServer(gs, mlpipelinetest.New())
-	go gs.Serve(lis)
-	return &services{mlmd: m, tasks: gs, taskAddr: lis.Addr().String()}, nil
-}
-
-func (s *services) stop() { s.tasks.Stop(); s.mlmd.Stop() }
-
-// sidecar is the serve process under test.
-type sidecar struct {
-	cmd   *exec.Cmd
-	url   string
-	token string
-	log   string
-}
-
-func startSidecar(ctx context.Context, binary string, svc *services, dir string) (*sidecar, error) {
-	tok := make([]byte, 16)
-	_, _ = rand.Read(tok)
-	s := &sidecar{token: hex.EncodeToString(tok), log: filepath.Join(dir, "serve.log")}
-	tokenFile := filepath.Join(dir, "token")
-	if err := os.WriteFile(tokenFile, []byte(s.token), 0o440); err != nil {
-		return nil, err
-	}
-	port, err := freePort()
-	if err != nil {
-		return nil, err
-	}
-	mhost, mport, _ := net.SplitHostPort(svc.mlmd.Addr)
-	phost, pport, _ := net.SplitHostPort(svc.taskAddr)
-	logFile, err := os.Create(s.log)
-	if err != nil {
-		return nil, err
-	}
-	s.cmd = exec.CommandContext(ctx, binary, "serve", "--addr=127.0.0.1:"+strconv.Itoa(port), "--token-file="+tokenFile,
-		"--mlmd-address="+mhost, "--mlmd-port="+mport, "--ml-pipeline-address="+phost, "--ml-pipeline-port="+pport)
-	s.cmd.Env = append(os.Environ(), "POD_NAMESPACE="+namespace)
-	s.cmd.Stdout, s.cmd.Stderr = logFile, logFile
-	if err := s.cmd.Start(); err != nil {
-		return nil, fmt.Errorf("starting %s: %w", binary, err)
-	}
-	s.url = "http://127.0.0.1:" + strconv.Itoa(port)
-	return s, waitReady(s.url+"/readyz", 15*time.Second)
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-func waitReady(url string, within time.Duration) error {
-	deadline := time.Now().Add(within)
-	for time.Now().Before(deadline) {
-		if resp, err := http.Get(url); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return errors.New("serve did not become ready within " + within.String())
 }

@@ -1,12 +1,10 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -17,6 +15,8 @@ import (
 	pb "github.com/kubeflow/pipelines/third_party/ml-metadata/go/ml_metadata"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
+
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/internal/procstat"
 )
 
 // stats are the replies seen, by driver type and status.
@@ -99,7 +99,7 @@ func sampler(ctx context.Context, pid int, metricsURL string, every time.Duratio
 	var out []sample
 	take := func() {
 		m := scrape(metricsURL, "go_goroutines", "go_memstats_heap_inuse_bytes")
-		out = append(out, sample{at: time.Since(start), rssKiB: rssKiB(pid), heapMiB: m[1] / (1 << 20), goroutines: int(m[0]), calls: st.calls.Load()})
+		out = append(out, sample{at: time.Since(start), rssKiB: procstat.RSSKiB(pid), heapMiB: m[1] / (1 << 20), goroutines: int(m[0]), calls: st.calls.Load()})
 	}
 	take()
 	t := time.NewTicker(every)
@@ -113,22 +113,6 @@ func sampler(ctx context.Context, pid int, metricsURL string, every time.Duratio
 			take()
 		}
 	}
-}
-
-func rssKiB(pid int) int64 {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return -1
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
-			n, _ := strconv.ParseInt(strings.Fields(v)[0], 10, 64)
-			return n
-		}
-	}
-	return -1
 }
 
 // scrape reads the named unlabelled series from /metrics (-1 if absent).

@@ -13,6 +13,7 @@ import (
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver/cache"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver/drivertest"
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/internal/loopback"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/mlmd"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/mlpipeline"
 )
@@ -25,26 +26,26 @@ func run(o options) error {
 	if err != nil {
 		return err
 	}
-	svc, err := startServices()
+	svc, err := loopback.StartServices()
 	if err != nil {
 		return err
 	}
-	defer svc.stop()
+	defer svc.Stop()
 	dir, err := os.MkdirTemp("", "soak-")
 	if err != nil {
 		return err
 	}
 	procCtx, stopProc := context.WithCancel(context.Background())
 	defer stopProc()
-	sc, err := startSidecar(procCtx, o.binary, svc, dir)
+	sc, err := loopback.StartSidecar(procCtx, o.binary, svc, dir, loopback.SidecarOptions{Namespace: namespace})
 	if err != nil {
 		return err
 	}
 	fmt.Printf("soak: serve pid %d on %s (log %s), MLMD %s, ml-pipeline %s; %d callers for %.1f min\n",
-		sc.cmd.Process.Pid, sc.url, sc.log, svc.mlmd.Addr, svc.taskAddr, o.callers, o.minutes)
+		sc.Cmd.Process.Pid, sc.URL, sc.Log, svc.MLMD.Addr, svc.TaskAddr, o.callers, o.minutes)
 
-	mhost, mport, _ := net.SplitHostPort(svc.mlmd.Addr)
-	phost, pport, _ := net.SplitHostPort(svc.taskAddr)
+	mhost, mport, _ := net.SplitHostPort(svc.MLMD.Addr)
+	phost, pport, _ := net.SplitHostPort(svc.TaskAddr)
 	opts := driver.Options{MLMDAddress: mhost, MLMDPort: mport, MLPipelineAddress: phost, MLPipelinePort: pport, LogLevel: "1", PublishLogs: "true"}
 	pool := mlmd.NewPool(mlmd.Config{})
 	defer pool.Close()
@@ -54,7 +55,7 @@ func run(o options) error {
 	}
 	var tasks mlpipeline.Pool
 	defer tasks.Close()
-	taskClient, err := tasks.Client(mlpipeline.Options{Address: svc.taskAddr})
+	taskClient, err := tasks.Client(mlpipeline.Options{Address: svc.TaskAddr})
 	if err != nil {
 		return err
 	}
@@ -69,9 +70,9 @@ func run(o options) error {
 		return err
 	}
 	st := newStats()
-	fw := &forwarder{url: sc.url, token: sc.token, stats: st,
+	fw := &forwarder{url: sc.URL, token: sc.Token, stats: st,
 		client: &http.Client{Timeout: 40 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 4 * o.callers}}}
-	t := &traffic{o: o, sc: sc, drv: httpDriver(fw, sc.token), specs: specs, hostile: hostile, stats: st,
+	t := &traffic{o: o, sc: sc, drv: httpDriver(fw, sc.Token), specs: specs, hostile: hostile, stats: st,
 		walkers: func(p *drivertest.Pipeline, runID string) *drivertest.Walker {
 			return &drivertest.Walker{Launcher: launcher, MLMD: client, Base: base(p, runID)}
 		}}
@@ -80,7 +81,7 @@ func run(o options) error {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(o.minutes*float64(time.Minute)))
 	defer cancel()
 	samplesc := make(chan []sample, 1)
-	go func() { samplesc <- sampler(ctx, sc.cmd.Process.Pid, sc.url+"/metrics", o.sample, st, start) }()
+	go func() { samplesc <- sampler(ctx, sc.Cmd.Process.Pid, sc.URL+"/metrics", o.sample, st, start) }()
 	var wg sync.WaitGroup
 	for range o.callers {
 		wg.Add(1)
@@ -91,7 +92,7 @@ func run(o options) error {
 	elapsed := time.Since(start)
 	samples := <-samplesc
 
-	total, dups, err := duplicates(context.Background(), svc.mlmd.Addr)
+	total, dups, err := duplicates(context.Background(), svc.MLMD.Addr)
 	if err != nil {
 		return fmt.Errorf("counting executions: %w", err)
 	}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver/drivertest"
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/internal/loopback"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/plugin"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/plugin/plugintest"
 )
@@ -102,7 +103,7 @@ func writeBack(w http.ResponseWriter, code int, reply []byte, err error) {
 // traffic runs the callers until ctx ends or maxRuns runs were started.
 type traffic struct {
 	o        options
-	sc       *sidecar
+	sc       *loopback.Sidecar
 	drv      driver.Driver
 	walkers  func(p *drivertest.Pipeline, runID string) *drivertest.Walker
 	specs    []*drivertest.Pipeline
@@ -153,7 +154,7 @@ func (t *traffic) caller(ctx context.Context) {
 func (t *traffic) sendHostile(ctx context.Context) {
 	client := &http.Client{Timeout: 40 * time.Second}
 	send := func(method, token string, body []byte) {
-		req, _ := http.NewRequestWithContext(ctx, method, t.sc.url+plugin.ExecutePath, bytes.NewReader(body))
+		req, _ := http.NewRequestWithContext(ctx, method, t.sc.URL+plugin.ExecutePath, bytes.NewReader(body))
 		req.Header.Set("Authorization", "Bearer "+token)
 		start := time.Now()
 		resp, err := client.Do(req)
@@ -167,11 +168,11 @@ func (t *traffic) sendHostile(ctx context.Context) {
 		resp.Body.Close()
 		t.stats.observeHostile(resp.StatusCode, time.Since(start), bytes.Contains(reply, []byte(`"Succeeded"`)))
 	}
-	send(http.MethodPost, t.sc.token, []byte("{"))
+	send(http.MethodPost, t.sc.Token, []byte("{"))
 	send(http.MethodPost, "wrong-token", t.hostile[0])
-	send(http.MethodGet, t.sc.token, nil)
+	send(http.MethodGet, t.sc.Token, nil)
 	for _, b := range t.hostile {
-		send(http.MethodPost, t.sc.token, b)
+		send(http.MethodPost, t.sc.Token, b)
 	}
 }
 

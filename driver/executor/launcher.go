@@ -12,6 +12,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver"
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/internal/memo"
 )
 
 // LauncherPath is where KFP's executor template's init container copies the
@@ -35,7 +36,7 @@ func SetLauncher(spec *corev1.PodSpec, l Launcher) error {
 	if err != nil {
 		return fmt.Errorf("encoding executor input: %w", err)
 	}
-	comp, err := compactJSON(l.Component)
+	comp, err := componentJSON(l.Component)
 	if err != nil {
 		return fmt.Errorf("encoding component spec: %w", err)
 	}
@@ -83,6 +84,25 @@ func compactJSON(m proto.Message) (string, error) {
 		return "", err
 	}
 	return buf.String(), nil
+}
+
+// componentJSONs keeps the launcher's --component_spec text per decoded
+// component: the plugin shares one decoded spec between the calls that
+// send the same text (plugin.decodeSpec), and encoding it again on every
+// call was a tenth of a CONTAINER call's CPU. Specs are read-only once
+// decoded, so the text stays right for the pointer.
+var componentJSONs = memo.New[*pipelinespec.ComponentSpec, string](4 << 20)
+
+func componentJSON(c *pipelinespec.ComponentSpec) (string, error) {
+	if s, ok := componentJSONs.Get(c); ok {
+		return s, nil
+	}
+	s, err := compactJSON(c)
+	if err != nil {
+		return "", err
+	}
+	componentJSONs.Put(c, s, len(s))
+	return s, nil
 }
 
 // Patch renders a pod spec as the compact JSON Argo's podSpecPatch takes.

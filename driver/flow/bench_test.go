@@ -7,57 +7,27 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kubeflow/pipelines/api/v2alpha1/go/pipelinespec"
 	pb "github.com/kubeflow/pipelines/third_party/ml-metadata/go/ml_metadata"
-	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver/drivertest"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/mlmd"
 )
 
-// benchSpec: a producer with a parameter and an artifact output, and a
+// benchSpecFile: a producer with a parameter and an artifact output, and a
 // consumer with three inputs (a pipeline input, the parameter, the
-// artifact).
-const benchSpec = `{
- "pipelineInfo": {"name": "bench"},
- "root": {
-  "inputDefinitions": {"parameters": {"n": {"parameterType": "NUMBER_INTEGER"}}},
-  "dag": {"tasks": {
-   "produce": {"taskInfo": {"name": "produce"}, "componentRef": {"name": "comp-produce"}},
-   "consume": {"taskInfo": {"name": "consume"}, "componentRef": {"name": "comp-consume"},
-    "dependentTasks": ["produce"], "cachingOptions": {"enableCache": false},
-    "inputs": {
-     "parameters": {
-      "n": {"componentInputParameter": "n"},
-      "text": {"taskOutputParameter": {"producerTask": "produce", "outputParameterKey": "out"}}},
-     "artifacts": {"data": {"taskOutputArtifact": {"producerTask": "produce", "outputArtifactKey": "data"}}}}}}}},
- "components": {
-  "comp-produce": {"executorLabel": "exec-produce",
-   "outputDefinitions": {"parameters": {"out": {"parameterType": "STRING"}},
-    "artifacts": {"data": {"artifactType": {"schemaTitle": "system.Dataset", "schemaVersion": "0.0.1"}}}}},
-  "comp-consume": {"executorLabel": "exec-consume",
-   "inputDefinitions": {"parameters": {"n": {"parameterType": "NUMBER_INTEGER"}, "text": {"parameterType": "STRING"}},
-    "artifacts": {"data": {"artifactType": {"schemaTitle": "system.Dataset", "schemaVersion": "0.0.1"}}}},
-   "outputDefinitions": {"parameters": {"Output": {"parameterType": "STRING"}}}}},
- "deploymentSpec": {"executors": {
-  "exec-produce": {"container": {"image": "python:3.11", "command": ["produce"]}},
-  "exec-consume": {"container": {"image": "python:3.11", "command": ["consume", "{{$.inputs.parameters['text']}}"],
-    "args": ["--n", "{{$.inputs.parameters['n']}}"]}}}}
-}`
+// artifact); cmd/bench drives the same spec over HTTP.
+const benchSpecFile = "../testdata/bench/three_inputs.json"
 
 // benchRun walks the producer half of benchSpec and returns the env, the
 // pipeline, the root execution and a CONTAINER request for the consumer.
 func benchRun(tb testing.TB) (*drivertest.Env, *driver.Request) {
 	tb.Helper()
-	spec := &pipelinespec.PipelineSpec{}
-	if err := protojson.Unmarshal([]byte(benchSpec), spec); err != nil {
-		tb.Fatal(err)
-	}
-	p, err := drivertest.Parse([]byte(benchSpec))
+	p, err := drivertest.Load(benchSpecFile)
 	if err != nil {
 		tb.Fatal(err)
 	}
+	spec := p.Spec
 	env := drivertest.NewEnv(tb)
 	w := env.Walker(p, "bench")
 	w.Params = map[string]any{"n": 7}
