@@ -167,14 +167,25 @@ func serve(args []string) error {
 	if err != nil {
 		return err
 	}
-	cfg.Driver = flow.New(flow.Deps{Kube: kube, Endpoints: cfg.Endpoints, DriverLogs: logs != nil})
+	drv := flow.New(flow.Deps{Kube: kube, Endpoints: cfg.Endpoints, DriverLogs: logs != nil})
+	cfg.Driver = drv
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
+	go prepare(ctx, drv)
 	if logs != nil {
 		go logs.Run(ctx)
 		cfg.Driver = driverlog.Recorder{Next: cfg.Driver, Uploader: logs}
 	}
 	return plugin.Serve(ctx, plugin.New(cfg), *addr, *grace, nil)
+}
+
+// prepare warms the driver while the server starts; calls do not wait for it.
+func prepare(ctx context.Context, drv *flow.Service) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := drv.Prepare(ctx); err != nil {
+		glog.Warningf("the first call will connect: %v", err)
+	}
 }
 
 // driverLogUploader keeps every step's log in the object store too, when

@@ -30,6 +30,20 @@ type options struct {
 	starts  int
 	node    string
 	profile string
+	env     envList
+}
+
+// envList is a repeatable -env KEY=VALUE flag.
+type envList []string
+
+func (e *envList) String() string { return strings.Join(*e, ",") }
+
+func (e *envList) Set(v string) error {
+	if !strings.Contains(v, "=") {
+		return fmt.Errorf("want KEY=VALUE, got %q", v)
+	}
+	*e = append(*e, v)
+	return nil
 }
 
 func main() {
@@ -42,6 +56,7 @@ func main() {
 	flag.IntVar(&o.starts, "starts", 5, "fresh sidecars started for the start-up figures")
 	flag.StringVar(&o.node, "node", "", "go test -bench output of the e2e benchmarks to add the real-node rows from")
 	flag.StringVar(&o.profile, "profile", "", "write cpu.pprof and allocs.pprof of the loaded CONTAINER batch here (needs a -tags pprof binary)")
+	flag.Var(&o.env, "env", "KEY=VALUE added to the sidecar's environment (repeatable), e.g. GOGC=50")
 	flag.Parse()
 	if o.calls < 100 || o.callers < 1 || o.starts < 1 {
 		fmt.Fprintln(os.Stderr, "bench: -calls must be at least 100, -callers and -starts positive")

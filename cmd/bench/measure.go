@@ -81,7 +81,7 @@ func startups(ctx context.Context, o options, svc *loopback.Services, dir string
 		if sc != nil {
 			sc.Stop()
 		}
-		var env []string
+		env := append([]string(nil), o.env...)
 		if o.profile != "" {
 			env = append(env, "KFP_DRIVER_PLUGIN_PPROF_ADDR="+pprofAddr)
 		}
