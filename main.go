@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/golang/glog"
+	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/yaml"
@@ -394,6 +395,8 @@ func admissionWebhook(args []string) error {
 	fs.StringVar(&cfg.ConfigMapName, "configmap", pluginconfig.ConfigMapName, "plugin ConfigMap with the agent pod labels and annotations")
 	fs.DurationVar(&cfg.AgentPatchRate, "agent-patch-rate", webhook.DefaultAgentPatchRate,
 		"cap on the agent pods' ARGO_AGENT_PATCH_RATE (how long a driver result may wait before Argo sees it); 0: leave it")
+	cpu := fs.String("agent-cpu-limit", webhook.DefaultAgentCPULimit.String(),
+		"raise the CPU limit of Argo's agent containers in KFP's agent pods to at least this (Argo gives 100m); 0: leave it")
 	fs.StringVar(&cfg.CertFile, "tls-cert-file", "", "serving certificate (a mounted Secret); empty: self-managed")
 	fs.StringVar(&cfg.KeyFile, "tls-key-file", "", "serving key, with --tls-cert-file")
 	service := fs.String("service", "kfp-driver-plugin-webhook", "self-managed TLS: the webhook's Service, named in the certificate")
@@ -404,6 +407,10 @@ func admissionWebhook(args []string) error {
 	fs.DurationVar(&cfg.Propagation, "ca-propagation", webhook.DefaultPropagation, "self-managed TLS: time between publishing a renewed CA and serving its certificate")
 	fs.Parse(args)
 
+	var err error
+	if cfg.AgentCPULimit, err = resource.ParseQuantity(*cpu); err != nil {
+		return fmt.Errorf("webhook: --agent-cpu-limit: %w", err)
+	}
 	cfg.DNSNames, cfg.IPs = webhook.ServingNames(*service, *serviceNS, *sans)
 	rc, err := restConfig(*kubeconfig)
 	if err != nil {

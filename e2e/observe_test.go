@@ -249,7 +249,8 @@ func jsonOfStruct(m map[string]*structpb.Value) string {
 }
 
 // agentPatchRate checks that the admission webhook capped the agent's patch
-// rate (the suite's controller passes 1 s) and that the agent runs with it.
+// rate (the suite's controller passes 1 s) and that the agent runs with it,
+// and that it raised the agent containers' CPU limit.
 func agentPatchRate(ctx context.Context, s *Stack, ns, pod string) error {
 	p, err := s.Cluster.Client.CoreV1().Pods(ns).Get(ctx, pod, metav1.GetOptions{})
 	if err != nil {
@@ -265,6 +266,15 @@ func agentPatchRate(ctx context.Context, s *Stack, ns, pod string) error {
 	}
 	if got != want {
 		return fmt.Errorf("agent pod %s: ARGO_AGENT_PATCH_RATE=%s, want %s (the webhook's)", pod, got, want)
+	}
+	// The webhook also raised the CPU limit of Argo's agent containers.
+	for _, c := range append(p.Spec.InitContainers, p.Spec.Containers...) {
+		if c.Name != "init" && c.Name != "main" {
+			continue
+		}
+		if cpu := c.Resources.Limits.Cpu(); cpu.Cmp(webhook.DefaultAgentCPULimit) != 0 {
+			return fmt.Errorf("agent pod %s: container %s CPU limit %s, want %s (the webhook's)", pod, c.Name, cpu, &webhook.DefaultAgentCPULimit)
+		}
 	}
 	log, err := s.ArgoCLI(ctx, "logs", p.Labels["workflows.argoproj.io/workflow"], pod, "-c", "main", "-n", ns)
 	if err != nil {

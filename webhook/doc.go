@@ -9,7 +9,9 @@
 //   - agent pods (CREATE): the admin's driver pod labels and annotations from
 //     the plugin ConfigMap are added, keys the pod has are never overridden;
 //     and the agent's ARGO_AGENT_PATCH_RATE is capped (AgentPods.PatchRate),
-//     since Argo's default holds every driver answer for up to 10 s.
+//     since Argo's default holds every driver answer for up to 10 s, and the
+//     CPU limit of Argo's agent containers is raised (AgentPods.CPULimit),
+//     since under Argo's 100m the agent pod takes seconds to start.
 //
 // Our bugs never reject a user's object: anything malformed is answered
 // allowed with a warning and no patch.

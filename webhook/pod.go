@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"k8s.io/apimachinery/pkg/api/resource"
+
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/pluginconfig"
 )
 
@@ -33,13 +35,19 @@ type agentPod struct {
 		Annotations  map[string]string `json:"annotations"`
 	} `json:"metadata"`
 	Spec struct {
-		Containers []agentContainer `json:"containers"`
+		InitContainers []agentContainer `json:"initContainers"`
+		Containers     []agentContainer `json:"containers"`
 	} `json:"spec"`
 }
 
 type agentContainer struct {
-	Name string     `json:"name"`
-	Env  []agentEnv `json:"env"`
+	Name      string          `json:"name"`
+	Env       []agentEnv      `json:"env"`
+	Resources *agentResources `json:"resources"`
+}
+
+type agentResources struct {
+	Limits map[string]string `json:"limits"`
 }
 
 type agentEnv struct {
@@ -60,6 +68,11 @@ type AgentPods struct {
 	// every driver step). A faster rate the pod already has is kept; 0
 	// leaves the pod's rate alone.
 	PatchRate time.Duration
+	// CPULimit raises the CPU limit of Argo's own agent containers (init
+	// and main) to at least this: Argo gives them 100m, under which
+	// argoexec takes seconds to start and to relay each answer. A higher
+	// limit the pod already has is kept; zero leaves the limits alone.
+	CPULimit resource.Quantity
 }
 
 // DefaultAgentPatchRate: a driver step's answer reaches Argo within a
@@ -81,6 +94,8 @@ func (p podMutator) mutate(namespace string, pod *agentPod) mutation {
 		return mutation{outcome: outcomeUnchanged, log: fmt.Sprintf("pod %s: not an agent pod with the %s sidecar", who, pluginconfig.ContainerName)}
 	}
 	ops, did := p.patchRate(pod)
+	cpuOps, cpuDid := p.cpuLimit(pod)
+	ops, did = append(ops, cpuOps...), append(did, cpuDid...)
 	m := mutation{outcome: outcomeUnchanged}
 	md, err := p.Metadata.PodMetadata()
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
 
@@ -37,6 +38,9 @@ type Config struct {
 	// AgentPatchRate caps the agent pods' ARGO_AGENT_PATCH_RATE (see
 	// AgentPods.PatchRate); 0 leaves it.
 	AgentPatchRate time.Duration
+	// AgentCPULimit raises the CPU limit of Argo's agent containers (see
+	// AgentPods.CPULimit); zero leaves it.
+	AgentCPULimit resource.Quantity
 
 	// CertFile and KeyFile: serve this pair (a mounted Secret). When empty,
 	// the certificate is self-managed for DNSNames and IPs and its CA is
@@ -85,7 +89,7 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	defer wg.Wait()
 
-	srv := NewServer(AgentPods{Metadata: source, PatchRate: cfg.AgentPatchRate}, NewMetrics())
+	srv := NewServer(AgentPods{Metadata: source, PatchRate: cfg.AgentPatchRate, CPULimit: cfg.AgentCPULimit}, NewMetrics())
 	srv.AddReadyCheck(source.Synced)
 	srv.AddReadyCheck(certs.Ready)
 	ln, err := net.Listen("tcp", cfg.Addr)
