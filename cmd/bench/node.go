@@ -68,6 +68,9 @@ func (t *table) nodeRows(file string) error {
 				fmt.Sprintf("%.0f steps: plugin %.2f s/step (%.1f s in all) vs driver pods %.2f s/step (%.1f s in all): %.1fx",
 					plugin["driver-steps/run"], plugin["s/driver-step"], plugin["s/driver-step"]*plugin["driver-steps/run"],
 					pods["s/driver-step"], pods["s/driver-step"]*pods["driver-steps/run"], pods["s/driver-step"]/plugin["s/driver-step"]), nil)
+			if set == "shipped" && t.containerCall > 0 {
+				t.stepCost(p, pods)
+			}
 		}
 	}
 	in, out := res["BenchmarkContainerStepInProcess"], res["BenchmarkContainerStepAsProcess"]
@@ -80,4 +83,16 @@ func (t *table) nodeRows(file string) error {
 		return fmt.Errorf("-node %s: no BenchmarkPipelineWallTime or BenchmarkContainerStep results in it", file)
 	}
 	return nil
+}
+
+// stepCost compares a driver pod step, as Argo timed it, with the plugin
+// call's own time (the CONTAINER call above): what a step costs apart from
+// Argo's requeue and patch periods, per step and for the whole run.
+func (t *table) stepCost(pipeline string, pods metrics) {
+	call := t.containerCall.Seconds()
+	steps := pods["driver-steps/run"]
+	r := pods["s/driver-step"] / call
+	t.add(fmt.Sprintf("Real node, %s: a driver pod step vs the plugin call's own time", pipeline), "≥ 100x per step",
+		fmt.Sprintf("%.2f s vs %.2f ms: %.0fx; the run's %.0f steps %.1f s vs %.0f ms", pods["s/driver-step"], call*1000, r,
+			steps, pods["s/driver-step"]*steps, call*steps*1000), check(r >= 100))
 }

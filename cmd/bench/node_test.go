@@ -4,6 +4,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 )
 
 const benchOutput = `goos: linux
@@ -25,11 +26,12 @@ func TestNodeRowsCompareThePluginWithDriverPods(t *testing.T) {
 		t.Fatal(err)
 	}
 	tb := newTable()
+	tb.containerCall = 2 * time.Millisecond
 	if err := tb.nodeRows(file); err != nil {
 		t.Fatal(err)
 	}
-	if len(tb.rows) != 3 {
-		t.Fatalf("%d rows, want wall time, driver steps and the process row: %+v", len(tb.rows), tb.rows)
+	if len(tb.rows) != 4 {
+		t.Fatalf("%d rows, want wall time, driver steps, the step cost and the process row: %+v", len(tb.rows), tb.rows)
 	}
 	wall := tb.rows[0]
 	if !strings.Contains(wall.measured, "0.89x") || wall.met == nil || *wall.met {
@@ -38,8 +40,11 @@ func TestNodeRowsCompareThePluginWithDriverPods(t *testing.T) {
 	if !strings.Contains(tb.rows[1].measured, "4.0x") {
 		t.Errorf("driver step row %+v: want 6.00 / 1.50 = 4.0x", tb.rows[1])
 	}
-	if !strings.Contains(tb.rows[2].measured, "65x") {
-		t.Errorf("process row %+v: want 78 / 1.2 = 65x", tb.rows[2])
+	if step := tb.rows[2]; !strings.Contains(step.measured, "3000x") || step.met == nil || !*step.met {
+		t.Errorf("step cost row %+v: want 6 s / 2 ms = 3000x, the 100x target met", step)
+	}
+	if !strings.Contains(tb.rows[3].measured, "65x") {
+		t.Errorf("process row %+v: want 78 / 1.2 = 65x", tb.rows[3])
 	}
 	if err := writeFile(file, "PASS\n"); err != nil {
 		t.Fatal(err)
