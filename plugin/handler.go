@@ -1,6 +1,7 @@
 package plugin
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
@@ -195,8 +196,12 @@ func (s *Server) answer(c *call, w http.ResponseWriter, r *http.Request) (*Execu
 		glog.Warningf("refusing call from %s: missing or wrong bearer token", r.RemoteAddr)
 		return nil, &httpError{http.StatusForbidden, "denied", "forbidden"}
 	}
-	var in ExecuteRequest
-	err = json.NewDecoder(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)).Decode(&in)
+	body := bodyBuffers.Get().(*bytes.Buffer)
+	defer putBodyBuffer(body)
+	if n := r.ContentLength; n > 0 && n <= s.cfg.MaxBodyBytes {
+		body.Grow(int(n) + bytes.MinRead) // one allocation (or none, pooled), not growing as it reads
+	}
+	_, err = body.ReadFrom(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
 	var tooLarge *http.MaxBytesError
 	var netErr net.Error
 	switch {
@@ -206,9 +211,30 @@ func (s *Server) answer(c *call, w http.ResponseWriter, r *http.Request) (*Execu
 	case errors.As(err, &netErr) && netErr.Timeout():
 		return nil, &httpError{http.StatusServiceUnavailable, "unavailable", fmt.Sprintf("request body not received within %s", s.cfg.BodyTimeout)}
 	case err != nil:
+		return nil, &httpError{http.StatusBadRequest, "bad_request", clip(fmt.Sprintf("reading request body: %v", err))}
+	}
+	var in ExecuteRequest
+	if err := json.Unmarshal(body.Bytes(), &in); err != nil {
 		return nil, &httpError{http.StatusBadRequest, "bad_request", clip(fmt.Sprintf("malformed request body: %v", err))}
 	}
 	return s.handle(r.Context(), c, &in), nil
+}
+
+// bodyBuffers hold request bodies while they are decoded: decoding copies
+// what it keeps (json.RawMessage included), so a buffer is free again once
+// the call's arguments are read. Reading into a growing decoder buffer was
+// the largest allocation of a call.
+var bodyBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxPooledBody: larger buffers (rare, up to --max-request-bytes) are let go.
+const maxPooledBody = 1 << 20
+
+func putBodyBuffer(b *bytes.Buffer) {
+	if b.Cap() > maxPooledBody {
+		return
+	}
+	b.Reset()
+	bodyBuffers.Put(b)
 }
 
 // handle decides the reply for an authenticated call.
