@@ -180,12 +180,13 @@ func serve(args []string) error {
 	return plugin.Serve(ctx, plugin.New(cfg), *addr, *grace, nil)
 }
 
-// prepare warms the driver while the server starts; calls do not wait for it.
+// prepare readies the driver's MLMD while the server starts; calls do not
+// wait for it.
 func prepare(ctx context.Context, drv *flow.Service) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if err := drv.Prepare(ctx); err != nil {
-		glog.Warningf("the first call will connect: %v", err)
+		glog.Warningf("MLMD not ready at start-up (each call connects and retries on its own): %v", err)
 	}
 }
 
