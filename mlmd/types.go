@@ -88,10 +88,6 @@ func (c *Client) executionTypeNames(ctx context.Context, execs []*pb.Execution) 
 // with reads) takes it off a call's critical path.
 func (c *Client) RegisterTypes(ctx context.Context) error { return c.registerKFPTypes(ctx) }
 
-// Prepare connects and registers KFP's types ahead of the first call, which
-// would otherwise pay for both.
-func (c *Client) Prepare(ctx context.Context) error { return c.registerKFPTypes(ctx) }
-
 func (c *Client) registerKFPTypes(ctx context.Context) error {
 	if _, ok := c.cachedType(typeKey{executionKind, ContainerExecutionType}); ok {
 		return nil

@@ -31,6 +31,9 @@ type options struct {
 	node    string
 	profile string
 	env     envList
+	// pprofAddr is where a -tags pprof sidecar serves net/http/pprof (see
+	// pprof_debug.go): a free loopback port, chosen when profiling.
+	pprofAddr string
 }
 
 // envList is a repeatable -env KEY=VALUE flag.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/internal/loopback"
@@ -25,6 +26,13 @@ type startup struct {
 
 // measure runs every loopback phase and, with -node, reads the node rows.
 func measure(ctx context.Context, o options) (*table, error) {
+	if o.profile != "" {
+		port, err := loopback.FreePort()
+		if err != nil {
+			return nil, err
+		}
+		o.pprofAddr = "127.0.0.1:" + strconv.Itoa(port)
+	}
 	t := newTable()
 	if err := t.sizes(o.binary, o.image); err != nil {
 		return nil, err
@@ -83,7 +91,7 @@ func startups(ctx context.Context, o options, svc *loopback.Services, dir string
 		}
 		env := append([]string(nil), o.env...)
 		if o.profile != "" {
-			env = append(env, "KFP_DRIVER_PLUGIN_PPROF_ADDR="+pprofAddr)
+			env = append(env, "KFP_DRIVER_PLUGIN_PPROF_ADDR="+o.pprofAddr)
 		}
 		var err error
 		sc, err = loopback.StartSidecar(ctx, o.binary, svc, dir, loopback.SidecarOptions{Namespace: namespace, Env: env})

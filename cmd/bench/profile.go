@@ -7,22 +7,9 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strconv"
 
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/internal/loopback"
 )
-
-// pprofAddr is where a -tags pprof sidecar serves net/http/pprof (see
-// pprof_debug.go); set in init to a free loopback port.
-var pprofAddr string
-
-func init() {
-	port, err := loopback.FreePort()
-	if err != nil {
-		port = 6060
-	}
-	pprofAddr = "127.0.0.1:" + strconv.Itoa(port)
-}
 
 // profileSeconds is how long the CPU profile of the loaded batch runs.
 const profileSeconds = 10
@@ -36,7 +23,7 @@ func profileContainers(ctx context.Context, o options, m *maker, p *poster, sc *
 	}
 	done := make(chan error, 1)
 	go func() {
-		done <- fetch(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", pprofAddr, profileSeconds), filepath.Join(o.profile, "cpu.pprof"))
+		done <- fetch(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", o.pprofAddr, profileSeconds), filepath.Join(o.profile, "cpu.pprof"))
 	}()
 	for {
 		bodies, err := batches(ctx, 500, 10, m.containers)
@@ -51,7 +38,7 @@ func profileContainers(ctx context.Context, o options, m *maker, p *poster, sc *
 			if err != nil {
 				return fmt.Errorf("CPU profile (is %s built with -tags pprof?): %w", o.binary, err)
 			}
-			return fetch("http://"+pprofAddr+"/debug/pprof/allocs", filepath.Join(o.profile, "allocs.pprof"))
+			return fetch("http://"+o.pprofAddr+"/debug/pprof/allocs", filepath.Join(o.profile, "allocs.pprof"))
 		default:
 		}
 	}

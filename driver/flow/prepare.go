@@ -17,7 +17,7 @@ func (s *Service) Prepare(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := client.Prepare(ctx); err != nil {
+	if err := client.RegisterTypes(ctx); err != nil {
 		return fmt.Errorf("preparing MLMD at %s:%s: %w", s.deps.Endpoints.MLMDHost, s.deps.Endpoints.MLMDPort, err)
 	}
 	return nil

@@ -1,7 +1,7 @@
 // Package loopback runs a real `kfp-driver-plugin serve` process against
 // the in-memory MLMD and ml-pipeline test servers, all on 127.0.0.1, the
-// way the load tools (cmd/soak, cmd/bench) drive it, and reads the
-// process's resident memory and CPU time from /proc.
+// way the load tools (cmd/soak, cmd/bench) drive it (internal/procstat
+// measures the process).
 package loopback
 
 import (
