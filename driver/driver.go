@@ -30,6 +30,17 @@ func (t Type) Valid() bool {
 	return t == RootDAG || t == DAG || t == Container
 }
 
+// Line is the KFP release line whose driver contract a call follows; it
+// picks the record-keeping backend.
+type Line string
+
+// The two lines: KFP 2.x records in ML Metadata; KFP master (the 3.0 line)
+// records through the KFP API server's task and artifact APIs.
+const (
+	LineMLMD   Line = "" // the zero value: every call decoded before the native line existed
+	LineNative Line = "native"
+)
+
 // Driver runs one driver step. Implementations must be safe for concurrent
 // use and idempotent: Argo repeats calls on timeouts and agent restarts.
 type Driver interface {
@@ -72,6 +83,15 @@ type Request struct {
 
 	DAGExecutionID int64
 	IterationIndex int // -1 when the step is not a loop iteration
+
+	// Line is the KFP line that compiled the call, told apart by its
+	// arguments: the native line carries parent_task_id and namespace and no
+	// component, task or container specs (they come from the run's stored
+	// pipeline spec) and no MLMD address.
+	Line Line
+	// ParentTaskID is the parent DAG's task ID in the KFP API server
+	// (native line; "" for ROOT_DAG and on the MLMD line).
+	ParentTaskID string
 
 	Options Options
 }
