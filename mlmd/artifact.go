@@ -3,7 +3,6 @@ package mlmd
 import (
 	"context"
 	"fmt"
-	"slices"
 
 	pb "github.com/kubeflow/pipelines/third_party/ml-metadata/go/ml_metadata"
 	"google.golang.org/protobuf/proto"
@@ -15,18 +14,6 @@ type LinkedArtifact struct {
 	Event    pb.Event_Type
 	Keys     []string // usually one; see eventPairs
 	Artifact *pb.Artifact
-}
-
-// Select returns the artifacts linked by events of type t under key, in
-// event order (a list output has several).
-func Select(linked []LinkedArtifact, t pb.Event_Type, key string) []*pb.Artifact {
-	var out []*pb.Artifact
-	for _, l := range linked {
-		if l.Event == t && slices.Contains(l.Keys, key) {
-			out = append(out, l.Artifact)
-		}
-	}
-	return out
 }
 
 // Artifacts returns, per execution, the artifacts linked to it by INPUT and

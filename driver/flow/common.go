@@ -58,13 +58,13 @@ func (s *Service) scope(ctx context.Context, client *mlmd.Client, req *driver.Re
 		return nil, fmt.Errorf("dag_execution_id: execution %d is a %s, not a DAG execution", parent.ID(), parent.TypeName)
 	}
 	return &scope{client: client, run: run, parent: parent,
-		resolver: inputs.New(client, run, parent, job(req)), logRoot: s.logRoot(run.PipelineRoot)}, nil
+		resolver: inputs.New(mlmd.RunStore{Client: client, Run: run}, parent, job(req)), logRoot: s.logRoot(run.PipelineRoot)}, nil
 }
 
 func job(req *driver.Request) inputs.Job {
 	return inputs.Job{
 		RunID: req.RunID, RunName: req.RunName, RunDisplayName: req.RunDisplayName,
-		TaskName: req.TaskName, ParentDAGID: req.DAGExecutionID,
+		TaskName: req.TaskName, ParentRef: strconv.FormatInt(req.DAGExecutionID, 10),
 		CreateTime: req.PipelineJobCreateTime, ScheduleTime: scheduleTime(req.ScheduleTimeEpochSecs),
 	}
 }

@@ -181,7 +181,7 @@ func (t *containerTask) write(ctx context.Context, state pb.Execution_State, hit
 		props[mlmd.PropOutputs] = mlmd.StructValue(hit.outputs)
 		n.Outputs = hit.artifacts
 	}
-	refs, err := inputs.ArtifactRefs(t.input.GetInputs())
+	refs, err := mlmd.InputRefs(t.input.GetInputs())
 	if err != nil {
 		return nil, false, err
 	}

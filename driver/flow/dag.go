@@ -73,7 +73,7 @@ func loopOrDAGInputs(ctx context.Context, sc *scope, req *driver.Request) (*inpu
 
 func createDAG(ctx context.Context, sc *scope, req *driver.Request, res *inputs.Resolved, triggered *bool, count *int) (*mlmd.Execution, bool, error) {
 	props := taskProps(req, res.Inputs.GetParameterValues())
-	producers, err := inputs.ProducerProps(req.Component.GetDag())
+	producers, err := mlmd.ProducerProps(req.Component.GetDag())
 	if err != nil {
 		return nil, false, err
 	}
@@ -85,7 +85,7 @@ func createDAG(ctx context.Context, sc *scope, req *driver.Request, res *inputs.
 	if count != nil {
 		props[mlmd.PropIterationCount] = mlmd.IntValue(int64(*count))
 	}
-	refs, err := inputs.ArtifactRefs(res.Inputs)
+	refs, err := mlmd.InputRefs(res.Inputs)
 	if err != nil {
 		return nil, false, err
 	}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/kubeflow/pipelines/api/v2alpha1/go/pipelinespec"
@@ -105,7 +104,7 @@ func (r *Resolver) placeholder(s string) (string, bool) {
 	case "{{$.pipeline_task_name}}":
 		return r.job.TaskName, true
 	case "{{$.pipeline_task_uuid}}":
-		return strconv.FormatInt(r.job.ParentDAGID, 10), true
+		return r.job.ParentRef, true
 	case "{{$.pipeline_job_create_time_utc}}":
 		return r.job.CreateTime, true
 	case "{{$.pipeline_job_schedule_time_utc}}":
@@ -129,7 +128,7 @@ func (r *Resolver) finalStatus(ctx context.Context, task *pipelinespec.PipelineT
 		return nil, err
 	}
 	return structpb.NewValue(map[string]any{
-		"state":                   producer.State().String(),
+		"state":                   producer.StateName(),
 		"pipelineTaskName":        producer.TaskName(),
 		"pipelineJobResourceName": r.job.RunName,
 		"error":                   map[string]any{},

@@ -7,15 +7,8 @@ import (
 	"github.com/kubeflow/pipelines/api/v2alpha1/go/pipelinespec"
 	"google.golang.org/protobuf/types/known/structpb"
 
-	"github.com/kfp-driver-plugin/kfp-driver-plugin/mlmd"
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver/record"
 )
-
-// Store is the MLMD access resolution needs; *mlmd.Client implements it.
-type Store interface {
-	Children(ctx context.Context, run *mlmd.Run, dagID int64, taskNames ...string) ([]*mlmd.Execution, error)
-	ChildrenOf(ctx context.Context, run *mlmd.Run, dagIDs []int64, taskNames ...string) ([]*mlmd.Execution, error)
-	Artifacts(ctx context.Context, execIDs ...int64) (map[int64][]mlmd.LinkedArtifact, error)
-}
 
 // Job holds what KFP's job and task placeholders resolve to.
 type Job struct {
@@ -23,34 +16,34 @@ type Job struct {
 	RunName        string // the Argo workflow name
 	RunDisplayName string
 	TaskName       string
-	ParentDAGID    int64
+	ParentRef      string // the parent DAG's record ({{$.pipeline_task_uuid}})
 	CreateTime     string // RFC 3339
 	ScheduleTime   string // RFC 3339; "" means the create time
 }
 
 // Resolver resolves the inputs of one task in one driver call. It memoises
-// MLMD listings for the duration of the call; make a new one per call.
+// the store's listings for the duration of the call; make a new one per call.
 type Resolver struct {
-	store    Store
-	run      *mlmd.Run
-	parent   *mlmd.Execution
+	store    record.Store
+	parent   record.Task
 	job      Job
-	children map[int64]*kids
-	linked   map[int64][]mlmd.LinkedArtifact
+	children map[string]*kids
+	linked   map[string][]record.Artifact
 }
 
 // kids is what one call has read of a DAG's children: all of them, or the
 // ones with the task names asked for so far.
 type kids struct {
-	all    []*mlmd.Execution // nil until listed in full
-	byName map[string]*mlmd.Execution
+	all    []record.Task // nil until listed in full
+	byName map[string]record.Task
 	asked  map[string]bool
 }
 
-// New returns a resolver for a task whose parent DAG execution is parent.
-func New(store Store, run *mlmd.Run, parent *mlmd.Execution, job Job) *Resolver {
-	return &Resolver{store: store, run: run, parent: parent, job: job,
-		children: map[int64]*kids{}, linked: map[int64][]mlmd.LinkedArtifact{}}
+// New returns a resolver for a task whose parent DAG is parent, reading
+// the run's records from store.
+func New(store record.Store, parent record.Task, job Job) *Resolver {
+	return &Resolver{store: store, parent: parent, job: job,
+		children: map[string]*kids{}, linked: map[string][]record.Artifact{}}
 }
 
 // Options say which KFP rule variant applies.
@@ -109,18 +102,18 @@ func (r *Resolver) inputErr(name string, err error) error {
 	return fmt.Errorf("resolving input %q of task %q: %w", name, r.job.TaskName, err)
 }
 
-func (r *Resolver) kidsOf(dag *mlmd.Execution) *kids {
-	k, ok := r.children[dag.ID()]
+func (r *Resolver) kidsOf(dag record.Task) *kids {
+	k, ok := r.children[dag.Ref()]
 	if !ok {
-		k = &kids{byName: map[string]*mlmd.Execution{}, asked: map[string]bool{}}
-		r.children[dag.ID()] = k
+		k = &kids{byName: map[string]record.Task{}, asked: map[string]bool{}}
+		r.children[dag.Ref()] = k
 	}
 	return k
 }
 
 // prefetch reads, in one round trip, the children of dag named tasks that
 // this call has not asked for yet.
-func (r *Resolver) prefetch(ctx context.Context, dag *mlmd.Execution, tasks ...string) error {
+func (r *Resolver) prefetch(ctx context.Context, dag record.Task, tasks ...string) error {
 	k := r.kidsOf(dag)
 	var missing []string
 	for _, t := range tasks {
@@ -132,7 +125,7 @@ func (r *Resolver) prefetch(ctx context.Context, dag *mlmd.Execution, tasks ...s
 	if len(missing) == 0 {
 		return nil
 	}
-	found, err := r.store.Children(ctx, r.run, dag.ID(), missing...)
+	found, err := r.store.Children(ctx, []string{dag.Ref()}, missing...)
 	if err != nil {
 		return err
 	}
@@ -143,8 +136,8 @@ func (r *Resolver) prefetch(ctx context.Context, dag *mlmd.Execution, tasks ...s
 }
 
 // prefetchMany is prefetch for several DAGs in one listing.
-func (r *Resolver) prefetchMany(ctx context.Context, dags []*mlmd.Execution, names []string) error {
-	var ids []int64
+func (r *Resolver) prefetchMany(ctx context.Context, dags []record.Task, names []string) error {
+	var ids []string
 	for _, d := range dags {
 		k := r.kidsOf(d)
 		if k.all != nil {
@@ -157,42 +150,42 @@ func (r *Resolver) prefetchMany(ctx context.Context, dags []*mlmd.Execution, nam
 			}
 		}
 		if ask {
-			ids = append(ids, d.ID())
+			ids = append(ids, d.Ref())
 		}
 	}
 	if len(ids) == 0 {
 		return nil
 	}
-	found, err := r.store.ChildrenOf(ctx, r.run, ids, names...)
+	found, err := r.store.Children(ctx, ids, names...)
 	if err != nil {
 		return err
 	}
 	for _, c := range found {
-		r.children[c.ParentDAGID()].byName[c.TaskName()] = c
+		r.children[c.ParentRef()].byName[c.TaskName()] = c
 	}
 	return nil
 }
 
 // listAll lists all children of several DAGs (loops) in one listing.
-func (r *Resolver) listAll(ctx context.Context, dags []*mlmd.Execution) error {
-	var ids []int64
+func (r *Resolver) listAll(ctx context.Context, dags []record.Task) error {
+	var ids []string
 	for _, d := range dags {
 		if r.kidsOf(d).all == nil {
-			ids = append(ids, d.ID())
+			ids = append(ids, d.Ref())
 		}
 	}
 	if len(ids) == 0 {
 		return nil
 	}
-	found, err := r.store.ChildrenOf(ctx, r.run, ids)
+	found, err := r.store.Children(ctx, ids)
 	if err != nil {
 		return err
 	}
 	for _, id := range ids {
-		r.children[id].all = []*mlmd.Execution{}
+		r.children[id].all = []record.Task{}
 	}
 	for _, c := range found {
-		k := r.children[c.ParentDAGID()]
+		k := r.children[c.ParentRef()]
 		k.all = append(k.all, c)
 	}
 	return nil
@@ -200,12 +193,12 @@ func (r *Resolver) listAll(ctx context.Context, dags []*mlmd.Execution) error {
 
 // childrenOf lists all of a DAG execution's children (a loop's
 // iterations), once per call.
-func (r *Resolver) childrenOf(ctx context.Context, dag *mlmd.Execution) ([]*mlmd.Execution, error) {
+func (r *Resolver) childrenOf(ctx context.Context, dag record.Task) ([]record.Task, error) {
 	k := r.kidsOf(dag)
 	if k.all != nil {
 		return k.all, nil
 	}
-	all, err := r.store.Children(ctx, r.run, dag.ID())
+	all, err := r.store.Children(ctx, []string{dag.Ref()})
 	if err != nil {
 		return nil, err
 	}
@@ -215,7 +208,7 @@ func (r *Resolver) childrenOf(ctx context.Context, dag *mlmd.Execution) ([]*mlmd
 
 // child finds the task named task among a DAG execution's children; nil
 // when it has none (yet).
-func (r *Resolver) child(ctx context.Context, dag *mlmd.Execution, task string) (*mlmd.Execution, error) {
+func (r *Resolver) child(ctx context.Context, dag record.Task, task string) (record.Task, error) {
 	if err := r.prefetch(ctx, dag, task); err != nil {
 		return nil, err
 	}
@@ -250,10 +243,10 @@ func producerNames(task *pipelinespec.PipelineTaskSpec) []string {
 	return names
 }
 
-func (r *Resolver) mustChild(ctx context.Context, dag *mlmd.Execution, task string) (*mlmd.Execution, error) {
+func (r *Resolver) mustChild(ctx context.Context, dag record.Task, task string) (record.Task, error) {
 	c, err := r.child(ctx, dag, task)
 	if err == nil && c == nil {
-		err = &upstreamFailedError{fmt.Errorf("upstream task %q has no execution in DAG execution %d (did it run?)", task, dag.ID())}
+		err = &upstreamFailedError{fmt.Errorf("upstream task %q has no execution in DAG %s (did it run?)", task, dag.Label())}
 	}
 	return c, err
 }

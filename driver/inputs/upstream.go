@@ -7,16 +7,15 @@ import (
 	"sort"
 
 	"github.com/kubeflow/pipelines/api/v2alpha1/go/pipelinespec"
-	pb "github.com/kubeflow/pipelines/third_party/ml-metadata/go/ml_metadata"
 	"google.golang.org/protobuf/types/known/structpb"
 
-	"github.com/kfp-driver-plugin/kfp-driver-plugin/mlmd"
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver/record"
 )
 
 // source is a leaf producer of a value: a container or importer execution
 // and its output key.
 type source struct {
-	exec *mlmd.Execution
+	exec record.Task
 	key  string
 }
 
@@ -45,9 +44,9 @@ func (r *Resolver) upstreamParameter(ctx context.Context, ref *pipelinespec.Task
 func outputParameter(s source) (*structpb.Value, error) {
 	v, ok := s.exec.Outputs()[s.key]
 	if !ok {
-		err := fmt.Errorf("upstream task %q (execution %d, %s) has no output parameter %q",
-			s.exec.TaskName(), s.exec.ID(), s.exec.State(), s.key)
-		if st := s.exec.State(); st != pb.Execution_COMPLETE && st != pb.Execution_CACHED {
+		err := fmt.Errorf("upstream task %q (%s, %s) has no output parameter %q",
+			s.exec.TaskName(), s.exec.Label(), s.exec.StateName(), s.key)
+		if !s.exec.Status().Done() {
 			err = &upstreamFailedError{err}
 		}
 		return nil, err
@@ -91,8 +90,8 @@ func (r *Resolver) sources(ctx context.Context, producerTask, key string, param 
 
 // through follows a DAG's output mapping one level down: to the subtask
 // that produced key (the first finished candidate of a oneOf).
-func (r *Resolver) through(ctx context.Context, dag *mlmd.Execution, key string, param bool) (*mlmd.Execution, string, error) {
-	cands, err := producers(dag, key, param)
+func (r *Resolver) through(ctx context.Context, dag record.Task, key string, param bool) (record.Task, string, error) {
+	cands, err := dag.OutputProducers(key, param)
 	if err != nil {
 		return nil, "", err
 	}
@@ -112,7 +111,7 @@ func (r *Resolver) through(ctx context.Context, dag *mlmd.Execution, key string,
 		if err != nil {
 			return nil, "", err
 		}
-		if c != nil && (c.State() == pb.Execution_COMPLETE || c.State() == pb.Execution_CACHED) {
+		if c != nil && c.Status().Done() {
 			return c, cand.Key, nil
 		}
 	}
@@ -122,7 +121,7 @@ func (r *Resolver) through(ctx context.Context, dag *mlmd.Execution, key string,
 // node is a step of a collection walk: an execution and the output key
 // wanted from it.
 type node struct {
-	exec *mlmd.Execution
+	exec record.Task
 	key  string
 }
 
@@ -131,7 +130,7 @@ type node struct {
 // skipped by a condition contribute nothing. The walk goes level by level
 // and reads each level's children in one listing, so collecting from N
 // iterations costs a few round trips, not N.
-func (r *Resolver) collect(ctx context.Context, loop *mlmd.Execution, key string, param bool) ([]source, error) {
+func (r *Resolver) collect(ctx context.Context, loop record.Task, key string, param bool) ([]source, error) {
 	level := []node{{loop, key}}
 	for {
 		loops, dags, names, err := r.pending(level, param)
@@ -155,15 +154,15 @@ func (r *Resolver) collect(ctx context.Context, loop *mlmd.Execution, key string
 
 // pending sorts a level's DAG nodes into loops and other DAGs, with the
 // subtask names the latter map their keys to.
-func (r *Resolver) pending(level []node, param bool) (loops, dags []*mlmd.Execution, names []string, err error) {
+func (r *Resolver) pending(level []node, param bool) (loops, dags []record.Task, names []string, err error) {
 	seen := map[string]bool{}
 	for _, n := range level {
 		switch {
-		case n.exec.State() == pb.Execution_CANCELED || !n.exec.IsDAG():
+		case n.exec.Status() == record.Skipped || !n.exec.IsDAG():
 		case isLoop(n.exec):
 			loops = append(loops, n.exec)
 		default:
-			cands, err := producers(n.exec, n.key, param)
+			cands, err := n.exec.OutputProducers(n.key, param)
 			if err != nil {
 				return nil, nil, nil, err
 			}
@@ -185,7 +184,7 @@ func (r *Resolver) expand(ctx context.Context, level []node, param bool) ([]node
 	var next []node
 	for _, n := range level {
 		switch {
-		case n.exec.State() == pb.Execution_CANCELED:
+		case n.exec.Status() == record.Skipped:
 		case !n.exec.IsDAG():
 			next = append(next, n)
 		case isLoop(n.exec):
@@ -210,20 +209,20 @@ func (r *Resolver) expand(ctx context.Context, level []node, param bool) ([]node
 func leaves(level []node) []source {
 	var out []source
 	for _, n := range level {
-		if n.exec.State() != pb.Execution_CANCELED {
+		if n.exec.Status() != record.Skipped {
 			out = append(out, source{n.exec, n.key})
 		}
 	}
 	return out
 }
 
-func isLoop(e *mlmd.Execution) bool {
+func isLoop(e record.Task) bool {
 	_, ok := e.IterationCount()
 	return ok
 }
 
-func byIteration(execs []*mlmd.Execution) []*mlmd.Execution {
-	out := append([]*mlmd.Execution(nil), execs...)
+func byIteration(execs []record.Task) []record.Task {
+	out := append([]record.Task(nil), execs...)
 	sort.SliceStable(out, func(i, j int) bool {
 		a, _ := out[i].IterationIndex()
 		b, _ := out[j].IterationIndex()

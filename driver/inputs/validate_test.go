@@ -35,19 +35,3 @@ func TestCoerce(t *testing.T) {
 		}
 	}
 }
-
-func TestProducerPropsRoundTrip(t *testing.T) {
-	dag := &pipelinespec.DagSpec{Outputs: &pipelinespec.DagOutputsSpec{
-		Artifacts: map[string]*pipelinespec.DagOutputsSpec_DagOutputArtifactSpec{"m": {ArtifactSelectors: []*pipelinespec.DagOutputsSpec_ArtifactSelectorSpec{
-			{ProducerSubtask: "a", OutputArtifactKey: "x"}, {ProducerSubtask: "b", OutputArtifactKey: "y"}}}},
-	}}
-	props, err := ProducerProps(dag)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := props["artifact_producer_task"].GetStringValue()
-	want := `{"m":{"artifact_selectors":[{"producer_subtask":"a","output_artifact_key":"x"},{"producer_subtask":"b","output_artifact_key":"y"}]}}`
-	if got != want {
-		t.Errorf("artifact_producer_task =\n%s\nwant (KFP's snake_case encoding)\n%s", got, want)
-	}
-}

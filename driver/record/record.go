@@ -1,0 +1,85 @@
+// Package record is how the driver reads what a run has recorded so far,
+// whichever store keeps it: ML Metadata executions (KFP 2.x) or the KFP API
+// server's tasks (KFP master). Input resolution, collected loop outputs and
+// oneOf branches are decided once, over these types; each store adapts its
+// own records to them.
+package record
+
+import (
+	"context"
+
+	"github.com/kubeflow/pipelines/api/v2alpha1/go/pipelinespec"
+	"google.golang.org/protobuf/types/known/structpb"
+)
+
+// Status is a recorded step's state, as far as resolution cares.
+type Status int
+
+// The states a step can be in. A step the launcher has not finished yet is
+// Running; a condition that was false leaves Skipped.
+const (
+	Running Status = iota
+	Succeeded
+	Cached
+	Failed
+	Skipped
+)
+
+// Done reports whether the step produced outputs (ran or reused a cache
+// entry).
+func (s Status) Done() bool { return s == Succeeded || s == Cached }
+
+// Task is one recorded step: a container or importer task, a DAG (nested
+// pipeline, condition branch, loop) or a loop iteration.
+type Task interface {
+	// Ref is the store's identifier as text (an MLMD execution ID in
+	// decimal, an API server task UUID); unique within the run.
+	Ref() string
+	// Label names the record in messages ("execution 12", "task 3f2c...").
+	Label() string
+	// StateName is the store's own name for the state, for messages.
+	StateName() string
+	TaskName() string
+	// ParentRef is the parent DAG's Ref.
+	ParentRef() string
+	IsDAG() bool
+	Status() Status
+	IterationIndex() (int, bool)
+	// IterationCount is set on a ParallelFor loop DAG.
+	IterationCount() (int, bool)
+	// Inputs are the resolved input parameters the driver recorded.
+	Inputs() map[string]*structpb.Value
+	// Outputs are the output parameters the launcher or a cache hit recorded.
+	Outputs() map[string]*structpb.Value
+	// OutputProducers maps a DAG's output key to its candidate producers
+	// among the DAG's children (several for a oneOf).
+	OutputProducers(key string, param bool) ([]Selector, error)
+	// WorkspaceImporter marks an importer that placed its artifact in the
+	// pipeline workspace.
+	WorkspaceImporter() bool
+}
+
+// Selector is one candidate producer of a DAG output: a child task and its
+// output key.
+type Selector struct {
+	Task string `json:"producer_subtask"`
+	Key  string `json:"output_artifact_key"`
+}
+
+// Artifact is an artifact as a task sees it: its input or its output, under
+// one or more keys.
+type Artifact struct {
+	Input    bool
+	Keys     []string
+	Artifact *pipelinespec.RuntimeArtifact
+}
+
+// Store reads a run's records. Implementations are bound to one run and
+// one call; they need not cache.
+type Store interface {
+	// Children lists the children of the given DAGs, only those with one
+	// of names when names are given, in one round trip.
+	Children(ctx context.Context, parents []string, names ...string) ([]Task, error)
+	// Artifacts reads the artifacts linked to each task, keyed by task Ref.
+	Artifacts(ctx context.Context, tasks ...string) (map[string][]Artifact, error)
+}
