@@ -93,7 +93,11 @@ func TestPodSpecResources(t *testing.T) {
 	if _, err := PodSpec(Task{Input: in, Container: ctr}); err == nil || !strings.Contains(err.Error(), "cpu limit") {
 		t.Errorf("bad quantity: err = %v", err)
 	}
-	if err := SetLauncher(spec, Launcher{PipelineName: "p", RunID: "r", ExecutionID: 9, Input: in, Component: &pipelinespec.ComponentSpec{}}); err != nil {
+	cmd, err := MLMDCommand(Launcher{PipelineName: "p", RunID: "r", ExecutionID: 9, Input: in, Component: &pipelinespec.ComponentSpec{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := SetCommand(spec, cmd); err != nil {
 		t.Fatal(err)
 	}
 	patch, err := Patch(spec)

@@ -29,19 +29,19 @@ type Launcher struct {
 	Options      driver.Options
 }
 
-// SetLauncher makes the main container run the KFP launcher, with the user
-// command (already in args) after "--".
-func SetLauncher(spec *corev1.PodSpec, l Launcher) error {
+// MLMDCommand is the MLMD line's launcher command for the main container,
+// up to the "--" after which the user command (already in args) follows.
+func MLMDCommand(l Launcher) ([]string, error) {
 	input, err := compactJSON(l.Input)
 	if err != nil {
-		return fmt.Errorf("encoding executor input: %w", err)
+		return nil, fmt.Errorf("encoding executor input: %w", err)
 	}
 	comp, err := componentJSON(l.Component)
 	if err != nil {
-		return fmt.Errorf("encoding component spec: %w", err)
+		return nil, fmt.Errorf("encoding component spec: %w", err)
 	}
 	o := l.Options
-	cmd := []string{
+	return []string{
 		LauncherPath,
 		"--executor_type", "container",
 		"--pipeline_name", l.PipelineName,
@@ -62,7 +62,11 @@ func SetLauncher(spec *corev1.PodSpec, l Launcher) error {
 		"--cache_disabled=" + strconv.FormatBool(o.CacheDisabled),
 		"--log_level", o.LogLevel,
 		"--",
-	}
+	}, nil
+}
+
+// SetCommand makes the main container run cmd (the launcher's).
+func SetCommand(spec *corev1.PodSpec, cmd []string) error {
 	for i := range spec.Containers {
 		if spec.Containers[i].Name == MainContainer {
 			spec.Containers[i].Command = cmd

@@ -29,7 +29,7 @@ type Task struct {
 
 // PodSpec builds the patch's "main" container (image, user command as
 // args, env, resources) and the workspace mount. The launcher command is
-// set later by SetLauncher, once the execution ID is known.
+// set later by SetCommand, once the record is written.
 func PodSpec(t Task) (*corev1.PodSpec, error) {
 	params := placeholderParams(t.Input.GetInputs().GetParameterValues(), t.Component)
 	main, err := mainContainer(t, params)

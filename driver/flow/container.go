@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/kubeflow/pipelines/api/v2alpha1/go/pipelinespec"
-	pb "github.com/kubeflow/pipelines/third_party/ml-metadata/go/ml_metadata"
 	"google.golang.org/protobuf/types/known/structpb"
 	corev1 "k8s.io/api/core/v1"
 
@@ -14,25 +13,25 @@ import (
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver/executor"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver/inputs"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver/platform"
-	"github.com/kfp-driver-plugin/kfp-driver-plugin/mlmd"
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver/record"
 )
 
 // containerTask is one CONTAINER call's work in progress.
 type containerTask struct {
 	req      *driver.Request
 	sc       *scope
-	name     string // the execution name
+	name     string // the record's deterministic name
 	input    *pipelinespec.ExecutorInput
 	spec     *corev1.PodSpec
 	platform string // what the kubernetes config applied, for the message
 	fp       string // cache fingerprint, "" when caching does not apply
-	cached   *cacheHit
+	cached   *record.Outputs
 }
 
 // container runs a container task: inputs, condition, outputs, pod spec,
-// cache decision, then one atomic execution write.
-func (s *Service) container(ctx context.Context, client *mlmd.Client, req *driver.Request) (*driver.Result, error) {
-	sc, err := s.scope(ctx, client, req)
+// cache decision, then one record write.
+func (s *Service) container(ctx context.Context, b record.Backend, req *driver.Request) (*driver.Result, error) {
+	sc, err := s.scope(ctx, b, req)
 	if err != nil {
 		return nil, err
 	}
@@ -40,7 +39,7 @@ func (s *Service) container(ctx context.Context, client *mlmd.Client, req *drive
 	if err != nil {
 		return nil, err
 	}
-	t := &containerTask{req: req, sc: sc, name: executionName(req), input: &pipelinespec.ExecutorInput{Inputs: res.Inputs}}
+	t := &containerTask{req: req, sc: sc, name: sc.call.StepName(), input: &pipelinespec.ExecutorInput{Inputs: res.Inputs}}
 	triggered, err := evalCondition(req.Task, t.input)
 	if err != nil {
 		return nil, err
@@ -61,11 +60,11 @@ func (s *Service) container(ctx context.Context, client *mlmd.Client, req *drive
 }
 
 // prepare provisions outputs and builds the pod spec patch (all but the
-// launcher command, which needs the execution ID).
+// launcher command, which needs the record).
 func (t *containerTask) prepare(ctx context.Context) error {
 	req := t.req
-	t.input.Outputs = executor.Outputs(req.Component, t.sc.run.PipelineRoot, req.TaskName,
-		uniqueID(t.name), req.Options.PublishLogs == "true")
+	t.input.Outputs = executor.Outputs(req.Component, t.sc.call.PipelineRoot(), req.TaskName,
+		record.UniqueID(t.name), req.Options.PublishLogs == "true")
 	spec, err := executor.PodSpec(executor.Task{
 		Input: t.input, Component: req.Component, Container: req.Container,
 		RunName: req.RunName, Options: req.Options,
@@ -90,56 +89,58 @@ func (t *containerTask) prepare(ctx context.Context) error {
 	return nil
 }
 
-// skip records a task whose condition is false as CANCELED.
+// skip records a task whose condition is false as skipped.
 func (t *containerTask) skip(ctx context.Context) (*driver.Result, error) {
-	exec, created, err := t.write(ctx, pb.Execution_CANCELED, nil)
+	w, err := t.write(ctx, record.Skipped, nil)
 	if err == nil {
-		err = t.sc.settle(ctx, created, t.req.DAGExecutionID)
+		err = t.sc.settle(ctx, w, t.sc.call.Parent().Ref())
 	}
 	if err != nil {
 		return nil, err
 	}
-	msg := fmt.Sprintf("%s: condition false: skipped (execution %d)", t.req.TaskName, exec.ID())
-	return &driver.Result{ExecutionID: exec.ID(), Condition: ptr(false), Message: again(msg, created),
-		LogURI: exec.String(mlmd.PropDriverLogsURI)}, nil
+	r := result(w)
+	r.Condition = ptr(false)
+	msg := fmt.Sprintf("%s: condition false: skipped (%s)", t.req.TaskName, w.Task.Label())
+	return withMessage(r, again(msg, w.Created)), nil
 }
 
-// create writes the execution (CACHED with the reused outputs on a hit,
-// RUNNING otherwise) and replies from what is stored.
+// create writes the record (cached with the reused outputs on a hit,
+// running otherwise) and replies from what is stored.
 func (t *containerTask) create(ctx context.Context, triggered *bool) (*driver.Result, error) {
-	state := pb.Execution_RUNNING
+	status := record.Running
 	if t.cached != nil {
-		state = pb.Execution_CACHED
+		status = record.Cached
 	}
-	exec, created, err := t.write(ctx, state, t.cached)
+	w, err := t.write(ctx, status, t.cached)
 	if err == nil && t.cached != nil {
-		err = t.sc.settle(ctx, created, t.req.DAGExecutionID)
+		err = t.sc.settle(ctx, w, t.sc.call.Parent().Ref())
 	}
 	if err != nil {
 		return nil, err
 	}
-	r := &driver.Result{ExecutionID: exec.ID(), Condition: triggered, LogURI: exec.String(mlmd.PropDriverLogsURI)}
+	r := result(w)
+	r.Condition = triggered
+	label := w.Task.Label()
 	switch {
-	case exec.State() == pb.Execution_CANCELED: // an earlier call found the condition false
+	case w.Task.Status() == record.Skipped: // an earlier call found the condition false
 		r.Condition = ptr(false)
-		return withMessage(r, again(fmt.Sprintf("%s: condition false: skipped (execution %d)", t.req.TaskName, exec.ID()), created)), nil
-	case exec.String(mlmd.PropCachedExecutionID) != "":
+		return withMessage(r, again(fmt.Sprintf("%s: condition false: skipped (%s)", t.req.TaskName, label), w.Created)), nil
+	case w.CachedFrom != "":
 		r.CachedDecision = ptr(true)
-		msg := fmt.Sprintf("%s: cache hit (execution %s), recorded as execution %d", t.req.TaskName, exec.String(mlmd.PropCachedExecutionID), exec.ID())
-		return withMessage(r, again(msg, created)), nil
+		msg := fmt.Sprintf("%s: cache hit (execution %s), recorded as %s", t.req.TaskName, w.CachedFrom, label)
+		return withMessage(r, again(msg, w.Created)), nil
 	}
-	if err := t.finishPatch(exec.ID(), r); err != nil {
+	if err := t.finishPatch(w, r); err != nil {
 		return nil, err
 	}
-	return withMessage(r, again(t.runMessage(exec.ID()), created)), nil
+	return withMessage(r, again(t.runMessage(label), w.Created)), nil
 }
 
-func (t *containerTask) finishPatch(execID int64, r *driver.Result) error {
-	req := t.req
-	err := executor.SetLauncher(t.spec, executor.Launcher{
-		PipelineName: req.PipelineName, RunID: req.RunID, ExecutionID: execID,
-		Input: t.input, Component: req.Component, Options: req.Options,
-	})
+func (t *containerTask) finishPatch(w *record.Written, r *driver.Result) error {
+	cmd, err := t.sc.call.LauncherCommand(w, t.input, t.fp)
+	if err == nil {
+		err = executor.SetCommand(t.spec, cmd)
+	}
 	if err != nil {
 		return err
 	}
@@ -148,9 +149,9 @@ func (t *containerTask) finishPatch(execID int64, r *driver.Result) error {
 	return err
 }
 
-func (t *containerTask) runMessage(execID int64) string {
+func (t *containerTask) runMessage(label string) string {
 	in := t.input.GetInputs()
-	parts := []string{fmt.Sprintf("%s: execution %d, %d inputs resolved", t.req.TaskName, execID,
+	parts := []string{fmt.Sprintf("%s: %s, %d inputs resolved", t.req.TaskName, label,
 		len(in.GetParameterValues())+len(in.GetArtifacts()))}
 	if t.fp != "" {
 		parts = append(parts, "cache miss")
@@ -161,30 +162,9 @@ func (t *containerTask) runMessage(execID int64) string {
 	return strings.Join(parts, "; ")
 }
 
-// write creates the execution with its inputs, and on a cache hit the
-// reused outputs, in one PutExecution.
-func (t *containerTask) write(ctx context.Context, state pb.Execution_State, hit *cacheHit) (*mlmd.Execution, bool, error) {
-	req := t.req
-	props := taskProps(req, t.input.GetInputs().GetParameterValues())
-	for _, k := range []string{mlmd.PropPodName, mlmd.PropPodUID, mlmd.PropNamespace, mlmd.PropImage} {
-		props[k] = mlmd.StringValue("")
-	}
-	if t.fp != "" {
-		props[mlmd.PropCacheFingerprint] = mlmd.StringValue(t.fp)
-	}
-	withLogURI(props, t.sc.logRoot, t.name)
-	n := mlmd.NewExecution{TypeName: mlmd.ContainerExecutionType, Name: t.name, State: state, Props: props}
-	if hit != nil { // a cache hit, or a PVC op's own outputs (execID 0)
-		if hit.execID != 0 {
-			props[mlmd.PropCachedExecutionID] = mlmd.StringValue(fmt.Sprint(hit.execID))
-		}
-		props[mlmd.PropOutputs] = mlmd.StructValue(hit.outputs)
-		n.Outputs = hit.artifacts
-	}
-	refs, err := mlmd.InputRefs(t.input.GetInputs())
-	if err != nil {
-		return nil, false, err
-	}
-	n.Inputs = refs
-	return t.sc.client.CreateExecution(ctx, t.sc.run, n)
+// write records the step with its inputs and, on a cache hit or a PVC op,
+// its outputs.
+func (t *containerTask) write(ctx context.Context, status record.Status, outputs *record.Outputs) (*record.Written, error) {
+	return t.sc.call.Write(ctx, record.Step{Kind: record.ContainerStep, Status: status,
+		Inputs: t.input.GetInputs(), Fingerprint: t.fp, Outputs: outputs})
 }

@@ -5,17 +5,16 @@ import (
 	"fmt"
 
 	"github.com/kubeflow/pipelines/api/v2alpha1/go/pipelinespec"
-	pb "github.com/kubeflow/pipelines/third_party/ml-metadata/go/ml_metadata"
 
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver/inputs"
-	"github.com/kfp-driver-plugin/kfp-driver-plugin/mlmd"
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver/record"
 )
 
 // dag runs a DAG task: a nested pipeline, condition branch, exit handler
 // group, ParallelFor loop (iteration_index < 0) or one of its iterations.
-func (s *Service) dag(ctx context.Context, client *mlmd.Client, req *driver.Request) (*driver.Result, error) {
-	sc, err := s.scope(ctx, client, req)
+func (s *Service) dag(ctx context.Context, b record.Backend, req *driver.Request) (*driver.Result, error) {
+	sc, err := s.scope(ctx, b, req)
 	if err != nil {
 		return nil, err
 	}
@@ -38,18 +37,23 @@ func (s *Service) dag(ctx context.Context, client *mlmd.Client, req *driver.Requ
 	if err != nil {
 		return nil, err
 	}
-	exec, created, err := createDAG(ctx, sc, req, res, triggered, count)
+	step := record.Step{Kind: record.DAGStep, Status: record.Running, Inputs: res.Inputs,
+		DAG: req.Component.GetDag(), IterationCount: count}
+	if triggered != nil && !*triggered {
+		step.Status = record.Skipped
+	}
+	w, err := sc.call.Write(ctx, step)
 	switch {
 	case err != nil:
-	case exec.State() == pb.Execution_CANCELED:
-		err = sc.settle(ctx, created, req.DAGExecutionID)
+	case w.Task.Status() == record.Skipped:
+		err = sc.settle(ctx, w, sc.call.Parent().Ref())
 	case count != nil && *count == 0:
-		err = sc.settle(ctx, created, exec.ID())
+		err = sc.settle(ctx, w, w.Task.Ref())
 	}
 	if err != nil {
 		return nil, err
 	}
-	return dagResult(req, exec, created, len(res.Inputs.GetParameterValues())+len(res.Inputs.GetArtifacts()), triggered, count), nil
+	return dagResult(req, w, len(res.Inputs.GetParameterValues())+len(res.Inputs.GetArtifacts()), triggered, count), nil
 }
 
 func loopOrDAGInputs(ctx context.Context, sc *scope, req *driver.Request) (*inputs.Resolved, error) {
@@ -71,55 +75,30 @@ func loopOrDAGInputs(ctx context.Context, sc *scope, req *driver.Request) (*inpu
 	return res, nil
 }
 
-func createDAG(ctx context.Context, sc *scope, req *driver.Request, res *inputs.Resolved, triggered *bool, count *int) (*mlmd.Execution, bool, error) {
-	props := taskProps(req, res.Inputs.GetParameterValues())
-	producers, err := mlmd.ProducerProps(req.Component.GetDag())
-	if err != nil {
-		return nil, false, err
-	}
-	for k, v := range producers {
-		props[k] = v
-	}
-	props[mlmd.PropTotalDAGTasks] = mlmd.IntValue(int64(len(req.Component.GetDag().GetTasks())))
-	withLogURI(props, sc.logRoot, executionName(req))
-	if count != nil {
-		props[mlmd.PropIterationCount] = mlmd.IntValue(int64(*count))
-	}
-	refs, err := mlmd.InputRefs(res.Inputs)
-	if err != nil {
-		return nil, false, err
-	}
-	state := pb.Execution_RUNNING
-	if triggered != nil && !*triggered {
-		state = pb.Execution_CANCELED
-	}
-	return sc.client.CreateExecution(ctx, sc.run, mlmd.NewExecution{
-		TypeName: mlmd.DAGExecutionType, Name: executionName(req), State: state, Props: props, Inputs: refs,
-	})
-}
-
-// dagResult replies from the execution as stored, so a repeated call that
-// found an existing execution answers as the first did.
-func dagResult(req *driver.Request, exec *mlmd.Execution, created bool, nInputs int, triggered *bool, count *int) *driver.Result {
-	r := &driver.Result{ExecutionID: exec.ID(), IterationCount: ptr(0), Condition: triggered, LogURI: exec.String(mlmd.PropDriverLogsURI)}
-	if n, ok := exec.IterationCount(); ok {
+// dagResult replies from the record as stored, so a repeated call that
+// found an existing record answers as the first did.
+func dagResult(req *driver.Request, w *record.Written, nInputs int, triggered *bool, count *int) *driver.Result {
+	r := result(w)
+	r.IterationCount, r.Condition = ptr(0), triggered
+	if n, ok := w.Task.IterationCount(); ok {
 		r.IterationCount = ptr(n)
 	}
 	if triggered != nil {
-		r.Condition = ptr(exec.State() != pb.Execution_CANCELED)
+		r.Condition = ptr(w.Task.Status() != record.Skipped)
 	}
+	label := w.Task.Label()
 	var msg string
 	switch {
 	case r.Condition != nil && !*r.Condition:
-		msg = fmt.Sprintf("%s: condition false: skipped (execution %d)", req.TaskName, exec.ID())
+		msg = fmt.Sprintf("%s: condition false: skipped (%s)", req.TaskName, label)
 	case count != nil:
-		msg = fmt.Sprintf("%s: %d iterations (execution %d)", req.TaskName, *r.IterationCount, exec.ID())
+		msg = fmt.Sprintf("%s: %d iterations (%s)", req.TaskName, *r.IterationCount, label)
 	case req.IterationIndex >= 0:
-		msg = fmt.Sprintf("%s: iteration %d, execution %d", req.TaskName, req.IterationIndex, exec.ID())
+		msg = fmt.Sprintf("%s: iteration %d, %s", req.TaskName, req.IterationIndex, label)
 	default:
-		msg = fmt.Sprintf("%s: execution %d, %d inputs resolved", req.TaskName, exec.ID(), nInputs)
+		msg = fmt.Sprintf("%s: %s, %d inputs resolved", req.TaskName, label, nInputs)
 	}
-	return withMessage(r, again(msg, created))
+	return withMessage(r, again(msg, w.Created))
 }
 
 func withMessage(r *driver.Result, msg string) *driver.Result {

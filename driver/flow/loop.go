@@ -72,7 +72,7 @@ func iterationInputs(ctx context.Context, sc *scope, req *driver.Request) (*inpu
 	if err != nil {
 		return nil, err
 	}
-	in := &pipelinespec.ExecutorInput_Inputs{ParameterValues: maps.Clone(sc.parent.Inputs()), Artifacts: arts}
+	in := &pipelinespec.ExecutorInput_Inputs{ParameterValues: maps.Clone(sc.call.Parent().Inputs()), Artifacts: arts}
 	if in.ParameterValues == nil {
 		in.ParameterValues = map[string]*structpb.Value{}
 	}

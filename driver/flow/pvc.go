@@ -5,12 +5,10 @@ import (
 	"errors"
 	"fmt"
 
-	pb "github.com/kubeflow/pipelines/third_party/ml-metadata/go/ml_metadata"
 	"google.golang.org/protobuf/types/known/structpb"
 
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver"
-	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver/cache"
-	"github.com/kfp-driver-plugin/kfp-driver-plugin/mlmd"
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver/record"
 )
 
 // The images KFP's compiler uses for tasks the driver does itself.
@@ -26,8 +24,8 @@ func isPVCOp(req *driver.Request) bool {
 
 // pvcOp creates or deletes a PVC in the request namespace and records the
 // task as finished: no executor pod follows. A repeated call finds the
-// finished execution and does nothing; a repeated create of our own PVC
-// (the name is derived from the execution) is not an error.
+// finished record and does nothing; a repeated create of our own PVC (the
+// name is derived from the record's name) is not an error.
 func (s *Service) pvcOp(ctx context.Context, t *containerTask) (*driver.Result, error) {
 	req := t.req
 	if s.deps.Kube == nil {
@@ -38,17 +36,17 @@ func (s *Service) pvcOp(ctx context.Context, t *containerTask) (*driver.Result, 
 	var name string
 	var err error
 	if req.Container.GetImage() == createPVCImage {
-		if name, err = pvcName(params, uniqueID(t.name)); err != nil {
+		if name, err = pvcName(params, record.UniqueID(t.name)); err != nil {
 			return nil, fmt.Errorf("task %q: %w", req.TaskName, err)
 		}
 		outputs["name"] = structpb.NewStringValue(name)
 		params["pvc_name"] = structpb.NewStringValue(name) // a generated name never hits the cache
 	}
-	if existing, err := t.sc.client.ExecutionByName(ctx, mlmd.ContainerExecutionType, t.name); err != nil || existing != nil {
+	if existing, err := t.sc.call.Existing(ctx); err != nil || existing != nil {
 		if err != nil {
 			return nil, err
 		}
-		return pvcResult(req, existing, "", false), nil
+		return pvcResult(req, existing, ""), nil
 	}
 	if req.Container.GetImage() == createPVCImage {
 		if err := s.decideCache(ctx, t); err != nil {
@@ -64,60 +62,43 @@ func (s *Service) pvcOp(ctx context.Context, t *containerTask) (*driver.Result, 
 	return s.publishPVCOp(ctx, t, outputs, done)
 }
 
-// publishPVCOp writes the finished execution (COMPLETE, or CACHED with the
-// cached outputs) in one PutExecution and records the cache entry.
+// publishPVCOp writes the finished record (succeeded, or cached with the
+// cached outputs) and makes it findable by later cache lookups.
 func (s *Service) publishPVCOp(ctx context.Context, t *containerTask, outputs map[string]*structpb.Value, done string) (*driver.Result, error) {
-	state := pb.Execution_COMPLETE
-	hit := t.cached
-	if hit != nil {
-		state = pb.Execution_CACHED
+	status, out := record.Succeeded, t.cached
+	if out != nil {
+		status = record.Cached
 	} else {
-		hit = &cacheHit{outputs: outputs}
+		out = &record.Outputs{Parameters: outputs}
 	}
-	exec, created, err := t.write(ctx, state, hit)
+	w, err := t.write(ctx, status, out)
 	if err == nil {
-		err = t.sc.settle(ctx, created, t.req.DAGExecutionID)
+		err = t.sc.settle(ctx, w, t.sc.call.Parent().Ref())
 	}
-	if err == nil && created && t.cached == nil && t.fp != "" {
-		err = s.recordCache(ctx, t.req, exec.ID(), t.fp)
+	if err == nil && w.Created && t.cached == nil && t.fp != "" {
+		err = t.sc.call.Cached(ctx, w, t.fp)
 	}
 	if err != nil {
 		return nil, err
 	}
-	return pvcResult(t.req, exec, done, created), nil
-}
-
-func (s *Service) recordCache(ctx context.Context, req *driver.Request, execID int64, fp string) error {
-	c, err := s.deps.Cache()
-	if err != nil {
-		return err
-	}
-	rec, ok := c.(interface {
-		Record(context.Context, cache.Entry) error
-	})
-	if !ok {
-		return nil
-	}
-	now := s.deps.Now()
-	return rec.Record(ctx, cache.Entry{Namespace: req.Namespace, PipelineName: req.PipelineName, RunID: req.RunID,
-		ExecutionID: execID, Fingerprint: fp, StartedAt: now, FinishedAt: now})
+	return pvcResult(t.req, w, done), nil
 }
 
 // pvcResult replies for a finished PVC op. done says what the Kubernetes
 // call found ("" on a repeated call, which made none).
-func pvcResult(req *driver.Request, exec *mlmd.Execution, done string, created bool) *driver.Result {
+func pvcResult(req *driver.Request, w *record.Written, done string) *driver.Result {
 	if done == "" {
 		done = "created"
 		if req.Container.GetImage() == deletePVCImage {
 			done = "deleted"
 		}
 	}
-	name := exec.Inputs()["pvc_name"].GetStringValue()
-	msg := fmt.Sprintf("%s: PVC %s %s (execution %d)", req.TaskName, name, done, exec.ID())
-	if id := exec.String(mlmd.PropCachedExecutionID); id != "" {
-		msg = fmt.Sprintf("%s: cache hit (execution %s), recorded as execution %d", req.TaskName, id, exec.ID())
+	name := w.Task.Inputs()["pvc_name"].GetStringValue()
+	msg := fmt.Sprintf("%s: PVC %s %s (%s)", req.TaskName, name, done, w.Task.Label())
+	if w.CachedFrom != "" {
+		msg = fmt.Sprintf("%s: cache hit (execution %s), recorded as %s", req.TaskName, w.CachedFrom, w.Task.Label())
 	}
-	return &driver.Result{ExecutionID: exec.ID(), Message: again(msg, created), LogURI: exec.String(mlmd.PropDriverLogsURI)}
+	return withMessage(result(w), again(msg, w.Created))
 }
 
 // pvcName is pvc_name, or a generated <uuid><pvc_name_suffix>.

@@ -1,7 +1,9 @@
-// Package flow runs KFP's three driver steps (ROOT_DAG, DAG, CONTAINER) on
-// ML Metadata: *Service implements driver.Driver. Each step is idempotent:
-// executions get deterministic names (see package mlmd), so an Argo retry
-// finds the execution the first call created and replies the same way.
+// Package flow runs KFP's three driver steps (ROOT_DAG, DAG, CONTAINER):
+// *Service implements driver.Driver. The decisions (inputs, conditions,
+// loops, cache, pod spec) are made here once; what is recorded and where
+// goes through a record.Backend picked by the call's KFP line (ML Metadata
+// for KFP 2.x). Each step is idempotent: an Argo retry finds the record the
+// first call wrote and replies the same way.
 package flow
 
 import (
@@ -12,6 +14,8 @@ import (
 
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver/cache"
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver/mlmdrecords"
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver/record"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/kube"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/mlmd"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/mlpipeline"
@@ -36,13 +40,14 @@ type Deps struct {
 	DriverLogs bool
 }
 
-// Cache is the task cache lookup (*cache.Cache).
-type Cache interface {
-	Lookup(ctx context.Context, namespace, pipelineName, fingerprint string) (string, bool, error)
-}
+// Cache is the MLMD line's task cache lookup (*cache.Cache).
+type Cache = mlmdrecords.Cache
 
 // Service is the driver. Safe for concurrent use.
-type Service struct{ deps Deps }
+type Service struct {
+	deps Deps
+	mlmd *mlmdrecords.Backend
+}
 
 var _ driver.Driver = (*Service)(nil)
 
@@ -73,7 +78,20 @@ func New(deps Deps) *Service {
 			return cache.New(c), nil
 		}
 	}
-	return &Service{deps: deps}
+	ep := deps.Endpoints
+	return &Service{deps: deps, mlmd: &mlmdrecords.Backend{
+		MLMD:     deps.MLMD,
+		Endpoint: mlmd.Endpoint{Host: ep.MLMDHost, Port: ep.MLMDPort, TLS: ep.MetadataTLS, CAPEM: ep.CAPEM},
+		Cache:    deps.Cache, DriverLogs: deps.DriverLogs, Now: deps.Now,
+	}}
+}
+
+// backend is the record keeper of the call's KFP line.
+func (s *Service) backend(req *driver.Request) (record.Backend, error) {
+	if req.Line == driver.LineNative {
+		return nil, errors.New("this driver does not yet record KFP master's native task and artifact APIs (parent_task_id given): use KFP's own driver for native-line runs")
+	}
+	return s.mlmd, nil
 }
 
 // Run runs one driver step. Failures that may pass when the same call is
@@ -84,30 +102,27 @@ func (s *Service) Run(ctx context.Context, req *driver.Request) (res *driver.Res
 			res, err = nil, fmt.Errorf("%s driver for task %q: internal error: %v", req.Type, req.TaskName, r)
 		}
 	}()
-	if err := validate(req); err != nil {
+	b, err := s.backend(req)
+	if err != nil {
 		return nil, err
 	}
-	client, err := s.MLMDClient()
-	if err != nil {
+	if err := validate(req); err != nil {
 		return nil, err
 	}
 	switch req.Type {
 	case driver.RootDAG:
-		res, err = s.rootDAG(ctx, client, req)
+		res, err = s.rootDAG(ctx, b, req)
 	case driver.DAG:
-		res, err = s.dag(ctx, client, req)
+		res, err = s.dag(ctx, b, req)
 	default:
-		res, err = s.container(ctx, client, req)
+		res, err = s.container(ctx, b, req)
 	}
 	return res, classify(err)
 }
 
 // MLMDClient is the pooled MLMD client of the configured endpoint (its
 // Calls counts round trips).
-func (s *Service) MLMDClient() (*mlmd.Client, error) {
-	ep := s.deps.Endpoints
-	return s.deps.MLMD.Get(mlmd.Endpoint{Host: ep.MLMDHost, Port: ep.MLMDPort, TLS: ep.MetadataTLS, CAPEM: ep.CAPEM})
-}
+func (s *Service) MLMDClient() (*mlmd.Client, error) { return s.mlmd.Client() }
 
 // classify marks errors that a later retry may not see as transient.
 func classify(err error) error {

@@ -7,6 +7,9 @@ package record
 
 import (
 	"context"
+	"crypto/sha256"
+	"fmt"
+	"strings"
 
 	"github.com/kubeflow/pipelines/api/v2alpha1/go/pipelinespec"
 	"google.golang.org/protobuf/types/known/structpb"
@@ -82,4 +85,23 @@ type Store interface {
 	Children(ctx context.Context, parents []string, names ...string) ([]Task, error)
 	// Artifacts reads the artifacts linked to each task, keyed by task Ref.
 	Artifacts(ctx context.Context, tasks ...string) (map[string][]Artifact, error)
+}
+
+// UniqueID is a UUID-shaped ID derived from a record's name, so a repeated
+// call provisions the same output URIs and renders the same patch.
+func UniqueID(name string) string {
+	h := sha256.Sum256([]byte(name))
+	h[6] = h[6]&0x0f | 0x50 // version 5 layout: name-based
+	h[8] = h[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", h[0:4], h[4:6], h[6:8], h[8:10], h[10:16])
+}
+
+// LogURI is where the driver log of the record named name belongs: under
+// the run's pipeline root, named after the record so that every call of the
+// same step agrees. "" without a pipeline root.
+func LogURI(runRoot, name string) string {
+	if runRoot == "" {
+		return ""
+	}
+	return strings.TrimRight(runRoot, "/") + "/driver-logs/" + UniqueID(name) + ".log"
 }
