@@ -22,7 +22,7 @@
 //     inputs/outputs; state appended to state_history. A task with the
 //     same run, parent, scope_path, name, type and iteration_index as a
 //     stored one returns the stored task unchanged (retry safety).
-//   - UpdateTask, UpdateTasksBulk: KFP's merge (see Server.merge);
+//   - UpdateTask, UpdateTasksBulk: KFP's merge (see merge in update.go);
 //     parameters merged by type, key, producer and iteration; a state
 //     change appends to state_history. Bulk checks every task before
 //     changing any.
