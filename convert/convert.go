@@ -11,6 +11,8 @@ package convert
 import (
 	"fmt"
 
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver"
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver/cmdline"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/pluginconfig"
 )
 
@@ -22,6 +24,11 @@ type Options struct {
 	// with the admission webhook leave it empty: the webhook puts them on the
 	// agent pod alone instead of every pod of the workflow.
 	PodMetadata pluginconfig.PodMetadata
+	// KeepNativeLine leaves a workflow whose driver templates are KFP
+	// master's (the native line, see cmdline.Line) entirely as it is, and
+	// names them in Result.NativeLine: the admission webhook uses it until
+	// the plugin's driver serves that line.
+	KeepNativeLine bool
 }
 
 // Result says what Object changed.
@@ -33,6 +40,9 @@ type Result struct {
 	Names []string
 	// PodMetadata is true when spec.podMetadata was changed.
 	PodMetadata bool
+	// NativeLine names the native-line driver templates left unconverted
+	// under Options.KeepNativeLine; nothing else was changed then.
+	NativeLine []string
 }
 
 // Changed reports whether the workflow was modified at all.
@@ -60,8 +70,22 @@ func Object(doc map[string]any, opts Options) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
+	drivers, err := driverTemplates(spec)
+	if err != nil {
+		return Result{}, err
+	}
 	var res Result
-	if res.Templates, res.Names, err = convertTemplates(spec); err != nil {
+	if opts.KeepNativeLine {
+		for _, d := range drivers {
+			if d.line == driver.LineNative {
+				res.NativeLine = append(res.NativeLine, d.name)
+			}
+		}
+		if len(res.NativeLine) > 0 {
+			return res, nil
+		}
+	}
+	if res.Templates, res.Names, err = convertTemplates(spec, drivers); err != nil {
 		return Result{}, err
 	}
 	if res.PodMetadata, err = mergePodMetadata(spec, opts.PodMetadata); err != nil {
@@ -81,38 +105,57 @@ func workflowSpec(doc map[string]any) (map[string]any, error) {
 	return spec, nil
 }
 
-// convertTemplates replaces each driver template in spec.templates in place
-// and returns the indexes and names of those it replaced.
-func convertTemplates(spec map[string]any) ([]int, []string, error) {
+// driverCall is a driver template found in spec.templates, with its flags.
+type driverCall struct {
+	index int
+	name  string
+	tmpl  map[string]any
+	flags map[string]string
+	line  driver.Line
+}
+
+// driverTemplates finds the driver templates in spec.templates and reads
+// their command lines; a template with flags of both lines is an error.
+func driverTemplates(spec map[string]any) ([]driverCall, error) {
 	templates, ok := spec["templates"].([]any)
 	if !ok {
-		return nil, nil, fmt.Errorf("spec.templates: want a list")
+		return nil, fmt.Errorf("spec.templates: want a list")
 	}
-	var indexes []int
-	var names []string
+	var out []driverCall
 	for i, raw := range templates {
 		t, ok := raw.(map[string]any)
 		if !ok {
-			return nil, nil, fmt.Errorf("spec.templates[%d]: want an object", i)
+			return nil, fmt.Errorf("spec.templates[%d]: want an object", i)
 		}
 		name, _ := t["name"].(string)
-		converted, changed, err := convertTemplate(t)
-		if err != nil {
-			return nil, nil, fmt.Errorf("template %q: %w", name, err)
+		argv, isDriver, err := driverCommand(t)
+		if err == nil && isDriver {
+			d := driverCall{index: i, name: name, tmpl: t}
+			if d.flags, err = cmdline.Parse(argv); err == nil {
+				d.line, err = cmdline.Line(d.flags)
+			}
+			out = append(out, d)
 		}
-		if changed {
-			templates[i] = converted
-			indexes, names = append(indexes, i), append(names, name)
+		if err != nil {
+			return nil, fmt.Errorf("template %q: %w", name, err)
 		}
 	}
-	return indexes, names, nil
+	return out, nil
 }
 
-func convertTemplate(t map[string]any) (map[string]any, bool, error) {
-	argv, isDriver, err := driverCommand(t)
-	if err != nil || !isDriver {
-		return t, false, err
+// convertTemplates replaces each driver template in spec.templates in place
+// and returns the indexes and names of those it replaced.
+func convertTemplates(spec map[string]any, drivers []driverCall) ([]int, []string, error) {
+	templates := spec["templates"].([]any) // driverTemplates checked it
+	var indexes []int
+	var names []string
+	for _, d := range drivers {
+		converted, err := pluginTemplate(d.tmpl, d.flags)
+		if err != nil {
+			return nil, nil, fmt.Errorf("template %q: %w", d.name, err)
+		}
+		templates[d.index] = converted
+		indexes, names = append(indexes, d.index), append(names, d.name)
 	}
-	out, err := pluginTemplate(t, argv)
-	return out, err == nil, err
+	return indexes, names, nil
 }

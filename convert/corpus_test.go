@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -26,21 +27,35 @@ type corpusFile struct {
 	inDoc, outDoc map[string]any // decoded once; tests must not modify them
 }
 
-var (
-	corpusOnce sync.Once
-	corpus     []corpusFile
-	corpusErr  error
-)
+// loadedCorpus is one directory of compiled workflows, converted once per
+// test binary.
+type loadedCorpus struct {
+	once  sync.Once
+	files []corpusFile
+	err   error
+}
 
-// loadCorpus reads and converts every compiled workflow once per test binary.
+var corpora sync.Map // directory -> *loadedCorpus
+
+// loadCorpus reads and converts every compiled workflow (KFP 2.x, MLMD line).
 func loadCorpus(t *testing.T) []corpusFile {
 	t.Helper()
-	corpusOnce.Do(func() {
-		paths, err := filepath.Glob("testdata/compiled-workflows/*.yaml")
+	return loadCorpusDir(t, "testdata/compiled-workflows", corpusSize, nil)
+}
+
+// loadCorpusDir converts the size workflows of dir; files named in skip are
+// left out (their failures are tested on their own).
+func loadCorpusDir(t *testing.T, dir string, size int, skip map[string]bool) []corpusFile {
+	t.Helper()
+	v, _ := corpora.LoadOrStore(dir, &loadedCorpus{})
+	c := v.(*loadedCorpus)
+	c.once.Do(func() {
+		paths, err := filepath.Glob(dir + "/*.yaml")
 		if err != nil {
-			corpusErr = err
+			c.err = err
 			return
 		}
+		paths = slices.DeleteFunc(paths, func(p string) bool { return skip[filepath.Base(p)] })
 		files := make([]corpusFile, len(paths))
 		errs := parallel(len(paths), func(i int) (err error) {
 			files[i].name = filepath.Base(paths[i])
@@ -56,15 +71,15 @@ func loadCorpus(t *testing.T) []corpusFile {
 			files[i].outDoc, err = decode(files[i].out)
 			return err
 		})
-		corpus, corpusErr = files, errors.Join(errs...)
+		c.files, c.err = files, errors.Join(errs...)
 	})
-	if corpusErr != nil {
-		t.Fatal(corpusErr)
+	if c.err != nil {
+		t.Fatal(c.err)
 	}
-	if len(corpus) != corpusSize {
-		t.Fatalf("converted %d workflows, want %d", len(corpus), corpusSize)
+	if len(c.files) != size-len(skip) {
+		t.Fatalf("%s: converted %d workflows, want %d", dir, len(c.files), size-len(skip))
 	}
-	return corpus
+	return c.files
 }
 
 // parallel runs fn(0..n-1) on all CPUs (the corpus is 3.5 MB of YAML) and
@@ -219,7 +234,8 @@ func flagsOf(t *testing.T, tmpl map[string]any) map[string]any {
 			value = args[i].(string)
 		}
 		switch name {
-		case "execution_id_path", "iteration_count_path", "condition_path", "cached_decision_path", "pod_spec_patch_path":
+		case "execution_id_path", "iteration_count_path", "condition_path", "cached_decision_path", "pod_spec_patch_path",
+			"parent_task_id_path":
 		default:
 			out[name] = value
 		}

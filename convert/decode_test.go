@@ -17,11 +17,22 @@ import (
 // only for what exists at run time (workflow uid, upstream outputs, loop
 // item), and decodes the resulting args exactly as the plugin will.
 func TestCorpusCallsDecode(t *testing.T) {
+	calls := decodeCalls(t, loadCorpus(t), driver.LineMLMD)
+	t.Logf("decoded driver calls: %v", calls)
+}
+
+// decodeCalls decodes every plugin call of files, which must all be of
+// line, and counts them per driver type.
+func decodeCalls(t *testing.T, files []corpusFile, line driver.Line) map[driver.Type]int {
+	t.Helper()
 	calls := map[driver.Type]int{}
-	for _, f := range loadCorpus(t) {
+	for _, f := range files {
 		w := newCallSim(t, f.outDoc)
 		for _, c := range w.pluginCalls() {
 			req, unknown, err := plugin.DecodeArgs(c.args)
+			if err == nil {
+				err = plugin.BindNamespace(req, "kubeflow")
+			}
 			switch {
 			case err != nil:
 				t.Errorf("%s: task %q: %v", f.name, c.task, err)
@@ -29,6 +40,8 @@ func TestCorpusCallsDecode(t *testing.T) {
 				t.Errorf("%s: task %q: args unknown to the plugin: %v", f.name, c.task, unknown)
 			case (c.task == "root-driver") != (req.Type == driver.RootDAG):
 				t.Errorf("%s: task %q decoded as %s", f.name, c.task, req.Type)
+			case req.Line != line:
+				t.Errorf("%s: task %q decoded as line %q, want %q", f.name, c.task, req.Line, line)
 			default:
 				calls[req.Type]++
 			}
@@ -39,7 +52,7 @@ func TestCorpusCallsDecode(t *testing.T) {
 			t.Errorf("no %s call decoded", typ)
 		}
 	}
-	t.Logf("decoded driver calls: %v", calls)
+	return calls
 }
 
 // Values for what only exists at run time.
@@ -52,11 +65,11 @@ var runtimeValues = map[string]string{
 
 var upstreamOutputs = map[string]string{
 	"execution-id": "7", "iteration-count": "3", "condition": "true",
-	"cached-decision": "false", "pod-spec-patch": "",
+	"cached-decision": "false", "pod-spec-patch": "", "parent-dag-task-id-path": "task-7",
 }
 
 // dagInputs are what a DAG template receives from its caller at run time.
-var dagInputs = map[string]string{"parent-dag-id": "5", "iteration-index": "1", "condition": "true"}
+var dagInputs = map[string]string{"parent-dag-id": "5", "iteration-index": "1", "condition": "true", "parent-dag-task-id": "task-5"}
 
 var placeholder = regexp.MustCompile(`\{\{\s*([^{}]+?)\s*\}\}`)
 
@@ -74,11 +87,8 @@ type pluginCall struct {
 func newCallSim(t *testing.T, doc map[string]any) *callSim {
 	w := &callSim{t: t, globals: map[string]string{}, templates: map[string]map[string]any{}}
 	spec := doc["spec"].(map[string]any)
-	if a, ok := spec["arguments"].(map[string]any); ok {
-		for _, p := range a["parameters"].([]any) {
-			p := p.(map[string]any)
-			w.globals["workflow.parameters."+p["name"].(string)] = fmt.Sprint(p["value"])
-		}
+	for _, p := range params(spec["arguments"]) {
+		w.globals["workflow.parameters."+p["name"].(string)] = fmt.Sprint(p["value"])
 	}
 	for _, tmpl := range templatesOf(t, doc) {
 		w.templates[tmpl["name"].(string)] = tmpl

@@ -11,8 +11,9 @@ import (
 )
 
 // replyOutputs are the output parameters the plugin's reply carries (named
-// like the driver's output files).
-var replyOutputs = []string{"execution-id", "iteration-count", "condition", "cached-decision", "pod-spec-patch"}
+// like the driver's output files; parent-dag-task-id-path is the native
+// line's execution-id).
+var replyOutputs = []string{"execution-id", "iteration-count", "condition", "cached-decision", "pod-spec-patch", "parent-dag-task-id-path"}
 
 // pluginOutputs declares the driver template's output parameters for a
 // plugin node. Argo validates output parameters of every template type to

@@ -51,11 +51,7 @@ func driverCommand(t map[string]any) ([]string, bool, error) {
 
 // pluginTemplate rewrites a driver container template into the plugin
 // template carrying the same flags as arguments.
-func pluginTemplate(t map[string]any, argv []string) (map[string]any, error) {
-	flags, err := cmdline.Parse(argv)
-	if err != nil {
-		return nil, err
-	}
+func pluginTemplate(t map[string]any, flags map[string]string) (map[string]any, error) {
 	outputs, err := pluginOutputs(t["outputs"], flags)
 	if err != nil {
 		return nil, err

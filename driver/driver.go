@@ -127,6 +127,10 @@ type Result struct {
 	Condition      *bool // nil: the task has no trigger condition
 	CachedDecision *bool // CONTAINER
 	PodSpecPatch   string
+	// TaskID is the ROOT_DAG or DAG step's task in the KFP API server
+	// (native line), which its children receive as parent-dag-task-id;
+	// "" on the MLMD line.
+	TaskID string
 	// Message is the one-line decision shown in `argo get`.
 	Message string
 	// LogURI is where this step's driver log belongs (recorded on its
@@ -137,6 +141,7 @@ type Result struct {
 // Names of the Argo output parameters KFP's compiled templates consume.
 const (
 	OutputExecutionID    = "execution-id"
+	OutputParentTaskID   = "parent-dag-task-id-path" // the native line's DAG output, in place of execution-id
 	OutputIterationCount = "iteration-count"
 	OutputCondition      = "condition"
 	OutputCachedDecision = "cached-decision"
@@ -149,6 +154,9 @@ func (r *Result) Outputs(t Type) map[string]string {
 	out := map[string]string{}
 	if r.ExecutionID != 0 {
 		out[OutputExecutionID] = strconv.FormatInt(r.ExecutionID, 10)
+	}
+	if r.TaskID != "" {
+		out[OutputParentTaskID] = r.TaskID
 	}
 	if t != Container {
 		n := 0

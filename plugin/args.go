@@ -17,6 +17,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver"
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver/cmdline"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/internal/memo"
 )
 
@@ -46,15 +47,29 @@ var knownArgs = map[string]bool{
 	"default_run_as_non_root": true, "default_host_users": true,
 	"execution_id_path": true, "iteration_count_path": true, "condition_path": true,
 	"cached_decision_path": true, "pod_spec_patch_path": true,
+	"parent_task_id": true, "namespace": true, "parent_task_id_path": true,
 }
 
-// requiredArgs are the arguments without which a driver type cannot decide
-// anything; the rest have KFP's defaults.
-var requiredArgs = map[driver.Type][]string{
-	driver.RootDAG:   {"pipeline_name", "run_id", "component", "runtime_config"},
-	driver.DAG:       {"pipeline_name", "run_id", "component", "task", "task_name", "dag_execution_id"},
-	driver.Container: {"pipeline_name", "run_id", "component", "task", "task_name", "dag_execution_id", "container"},
+// requiredArgs are the arguments without which a driver type of a line
+// cannot decide anything; the rest have KFP's defaults. Native calls carry
+// no specs: the task is found by name under its parent task.
+var requiredArgs = map[driver.Line]map[driver.Type][]string{
+	driver.LineMLMD: {
+		driver.RootDAG:   {"pipeline_name", "run_id", "component", "runtime_config"},
+		driver.DAG:       {"pipeline_name", "run_id", "component", "task", "task_name", "dag_execution_id"},
+		driver.Container: {"pipeline_name", "run_id", "component", "task", "task_name", "dag_execution_id", "container"},
+	},
+	driver.LineNative: {
+		driver.RootDAG:   {"pipeline_name", "run_id", "runtime_config"},
+		driver.DAG:       {"pipeline_name", "run_id", "task_name", "parent_task_id"},
+		driver.Container: {"pipeline_name", "run_id", "task_name", "parent_task_id"},
+	},
 }
+
+// NamespaceFromEnv is how KFP master's compiler passes the namespace
+// argument: a reference to the driver container's NAMESPACE variable,
+// which the kubelet expands and a plugin template never does.
+const NamespaceFromEnv = "$(NAMESPACE)"
 
 // Defaults KFP's driver uses when the compiler omits an endpoint.
 const (
@@ -186,7 +201,10 @@ func (r *argReader) message(arg string, m proto.Message) ([]byte, bool) {
 
 // DecodeArgs turns the driver-plugin arguments into a driver request. It also
 // returns the argument names this version does not know, sorted, so the caller
-// can log them: they are accepted for forward compatibility.
+// can log them: they are accepted for forward compatibility. The request's
+// Line follows cmdline.Line. Its Namespace is the namespace argument when that
+// is a concrete value, else ""; BindNamespace must then set the namespace the
+// call really runs in.
 func DecodeArgs(raw map[string]json.RawMessage) (*driver.Request, []string, error) {
 	r := &argReader{raw: raw}
 	req := &driver.Request{Type: driver.Type(r.str("type"))}
@@ -196,9 +214,18 @@ func DecodeArgs(raw map[string]json.RawMessage) (*driver.Request, []string, erro
 	if r.err == nil && !req.Type.Valid() {
 		return nil, nil, &ArgError{Arg: "type", Err: fmt.Errorf("unknown driver type %q (want ROOT_DAG, DAG or CONTAINER)", req.Type)}
 	}
-	for _, name := range requiredArgs[req.Type] {
+	line, err := cmdline.Line(raw)
+	if err != nil {
+		arg := "type"
+		if mixed := (*cmdline.MixedLineError)(nil); errors.As(err, &mixed) {
+			arg = mixed.MLMD[0]
+		}
+		return nil, nil, &ArgError{Arg: arg, Err: err}
+	}
+	req.Line = line
+	for _, name := range requiredArgs[line][req.Type] {
 		if !r.has(name) {
-			return nil, nil, &ArgError{Arg: name, Err: fmt.Errorf("is required for %s", req.Type)}
+			return nil, nil, &ArgError{Arg: name, Err: fmt.Errorf("is required for %s%s", req.Type, lineSuffix(line))}
 		}
 	}
 	readRun(r, req)
@@ -223,6 +250,29 @@ func readRun(r *argReader, req *driver.Request) {
 	req.TaskName = r.str("task_name")
 	req.DAGExecutionID = r.int64("dag_execution_id", 0)
 	req.IterationIndex = int(r.int64("iteration_index", -1))
+	req.ParentTaskID = r.str("parent_task_id")
+	if ns := r.str("namespace"); ns != NamespaceFromEnv {
+		req.Namespace = ns
+	}
+}
+
+// BindNamespace sets the namespace the call runs in (the workflow's, which
+// the caller has checked). The request's namespace is authoritative: a
+// namespace argument naming another one fails rather than being ignored.
+func BindNamespace(req *driver.Request, namespace string) error {
+	if req.Namespace != "" && req.Namespace != namespace {
+		return &ArgError{Arg: "namespace", Err: fmt.Errorf("is %q but the workflow runs in %q (want %s or the workflow's namespace)",
+			req.Namespace, namespace, NamespaceFromEnv)}
+	}
+	req.Namespace = namespace
+	return nil
+}
+
+func lineSuffix(l driver.Line) string {
+	if l == driver.LineNative {
+		return " (native line)"
+	}
+	return ""
 }
 
 func readSpecs(r *argReader, req *driver.Request) {
@@ -329,11 +379,14 @@ func validate(req *driver.Request) error {
 		return bad("pipeline_name", "must not be empty")
 	case req.RunID == "":
 		return bad("run_id", "must not be empty")
-	case req.Component == nil:
+	case req.Line == driver.LineMLMD && req.Component == nil:
 		return bad("component", "must not be empty")
 	}
 	if err := checkPaths(req); err != nil {
 		return err
+	}
+	if req.Line == driver.LineNative {
+		return validateNative(req, bad)
 	}
 	if req.Type == driver.RootDAG {
 		switch {
@@ -361,6 +414,31 @@ func validate(req *driver.Request) error {
 		return bad("container", "must be empty for DAG")
 	case req.Type == driver.Container && req.Container == nil:
 		return bad("container", "must not be empty for CONTAINER")
+	}
+	return nil
+}
+
+// validateNative applies the native line's per-type rules: the task is
+// named under its parent task, whose ID the root has none of.
+func validateNative(req *driver.Request, bad func(arg, format string, a ...any) error) error {
+	if req.Type == driver.RootDAG {
+		switch {
+		case req.RuntimeConfig == nil:
+			return bad("runtime_config", "must not be empty for ROOT_DAG")
+		case req.ParentTaskID != "":
+			return bad("parent_task_id", "must be empty for ROOT_DAG, got %q", req.ParentTaskID)
+		case req.IterationIndex >= 0:
+			return bad("iteration_index", "must be negative for ROOT_DAG, got %d", req.IterationIndex)
+		}
+		return nil
+	}
+	switch {
+	case req.TaskName == "":
+		return bad("task_name", "must not be empty for %s", req.Type)
+	case req.ParentTaskID == "":
+		return bad("parent_task_id", "must not be empty for %s", req.Type)
+	case req.RuntimeConfig != nil:
+		return bad("runtime_config", "must be empty for %s", req.Type)
 	}
 	return nil
 }

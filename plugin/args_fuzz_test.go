@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"testing"
+
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver"
 )
 
 // FuzzDecodeArgs feeds arbitrary argument objects to the decoder: it must
@@ -15,6 +17,8 @@ func FuzzDecodeArgs(f *testing.F) {
 	rootJSON, _ := json.Marshal(with(with(root, "container", nil), "iteration_index", -1))
 	f.Add(rootJSON)
 	f.Add([]byte(`{"type":"DAG","component":{"dag":{}},"task":"{\"taskInfo\":{\"name\":\"x\"}}","kubernetes_config":"{\"pvcMount\":[{}]}"}`))
+	native, _ := json.Marshal(nativeArgs())
+	f.Add(native)
 	f.Add([]byte(`{"type":7,"iteration_index":1e400,"dag_execution_id":"-0"}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var raw map[string]json.RawMessage
@@ -29,7 +33,7 @@ func FuzzDecodeArgs(f *testing.F) {
 			}
 			return
 		}
-		if !req.Type.Valid() || req.Component == nil {
+		if !req.Type.Valid() || (req.Line == driver.LineMLMD && req.Component == nil) {
 			t.Fatalf("accepted an invalid request: %+v", req)
 		}
 	})

@@ -262,7 +262,10 @@ func (s *Server) handle(ctx context.Context, c *call, in *ExecuteRequest) *Execu
 	if err := s.checkNamespace(c.wf.Namespace); err != nil {
 		return failed(err)
 	}
-	req.Namespace, req.WorkflowName, req.WorkflowUID = c.wf.Namespace, c.wf.Name, c.wf.UID
+	if err := BindNamespace(req, c.wf.Namespace); err != nil {
+		return failed(err)
+	}
+	req.WorkflowName, req.WorkflowUID = c.wf.Name, c.wf.UID
 	key := callKey(c.wf.UID, pa.Args)
 	res, err, done := s.runs.Do(ctx, key, req, s.cfg.Wait)
 	switch {

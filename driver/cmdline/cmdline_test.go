@@ -1,4 +1,4 @@
-package cmdline
+package cmdline_test
 
 import (
 	"encoding/json"
@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver"
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver/cmdline"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/plugin"
 )
 
@@ -35,7 +37,7 @@ func TestParse(t *testing.T) {
 		{argv: []string{"--cache_disabled", "false"}, err: `unexpected driver argument "false"`},
 		{argv: []string{"--cache_disabled=nope"}, err: `driver flag "--cache_disabled": "nope" is not a boolean`},
 	} {
-		got, err := Parse(tc.argv)
+		got, err := cmdline.Parse(tc.argv)
 		switch {
 		case tc.err != "" && (err == nil || !strings.HasPrefix(err.Error(), tc.err)):
 			t.Errorf("%q: error %v, want %q", tc.argv, err, tc.err)
@@ -48,22 +50,65 @@ func TestParse(t *testing.T) {
 }
 
 // TestDriverFlagsKnownToPlugin: every flag the converter accepts is an
-// argument plugin.DecodeArgs knows, so none is logged and ignored at run time.
+// argument plugin.DecodeArgs knows, so none is logged and ignored at run
+// time; each line's flags (common ones included) decode as that line.
 func TestDriverFlagsKnownToPlugin(t *testing.T) {
-	args := map[string]json.RawMessage{}
-	for name := range Flags {
-		args[name] = json.RawMessage(`""`)
-	}
-	for name, v := range map[string]string{
-		"type": "ROOT_DAG", "pipeline_name": "p", "run_id": "r", "component": "{}", "runtime_config": "{}",
+	for line, set := range map[driver.Line]map[string]string{
+		driver.LineMLMD:   {"type": "ROOT_DAG", "pipeline_name": "p", "run_id": "r", "component": "{}", "runtime_config": "{}"},
+		driver.LineNative: {"type": "ROOT_DAG", "pipeline_name": "p", "run_id": "r", "runtime_config": "{}", "namespace": "$(NAMESPACE)"},
 	} {
-		args[name], _ = json.Marshal(v)
+		args := map[string]json.RawMessage{}
+		for name := range cmdline.Flags {
+			if l, only := cmdline.LineFlags[name]; !only || l == line {
+				args[name] = json.RawMessage(`""`)
+			}
+		}
+		for name, v := range set {
+			args[name], _ = json.Marshal(v)
+		}
+		req, unknown, err := plugin.DecodeArgs(args)
+		if err != nil {
+			t.Fatalf("line %q: %v", line, err)
+		}
+		if len(unknown) > 0 {
+			t.Errorf("plugin does not know %v", unknown)
+		}
+		if req.Line != line {
+			t.Errorf("decoded as line %q, want %q", req.Line, line)
+		}
 	}
-	_, unknown, err := plugin.DecodeArgs(args)
-	if err != nil {
-		t.Fatal(err)
+}
+
+// TestLine covers the line rule of the package doc.
+func TestLine(t *testing.T) {
+	for _, tc := range []struct {
+		flags []string
+		want  driver.Line
+		err   string
+	}{
+		{flags: []string{"type", "component", "dag_execution_id"}, want: driver.LineMLMD},
+		{flags: []string{"type", "run_id"}, want: driver.LineMLMD}, // nothing native: as before the native line
+		{flags: []string{"type", "parent_task_id", "task_name"}, want: driver.LineNative},
+		{flags: []string{"type", "namespace", "runtime_config"}, want: driver.LineNative},
+		{flags: []string{"type", "parent_task_id_path"}, want: driver.LineNative},
+		{flags: []string{"type", "parent_task_id", "dag_execution_id", "task", "namespace"},
+			err: "--dag_execution_id, --task (KFP 2.x's ML Metadata driver) and --namespace, --parent_task_id (KFP master's native driver) in one call"},
+	} {
+		m := map[string]bool{}
+		for _, f := range tc.flags {
+			m[f] = true
+		}
+		got, err := cmdline.Line(m)
+		switch {
+		case tc.err != "" && (err == nil || !strings.HasPrefix(err.Error(), tc.err)):
+			t.Errorf("%v: error %v, want %q", tc.flags, err, tc.err)
+		case tc.err == "" && (err != nil || got != tc.want):
+			t.Errorf("%v: got %q, %v; want %q", tc.flags, got, err, tc.want)
+		}
 	}
-	if len(unknown) > 0 {
-		t.Errorf("plugin does not know %v", unknown)
+	for name := range cmdline.LineFlags {
+		if _, ok := cmdline.Flags[name]; !ok {
+			t.Errorf("line flag %q is not a driver flag", name)
+		}
 	}
 }
