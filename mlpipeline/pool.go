@@ -100,3 +100,7 @@ func dial(opts Options) (*grpc.ClientConn, error) {
 	}
 	return conn, nil
 }
+
+// Conn returns the shared connection for opts, for clients of other
+// ml-pipeline services (the v2beta1 task and artifact APIs).
+func (p *Pool) Conn(opts Options) (grpc.ClientConnInterface, error) { return p.conn(opts) }

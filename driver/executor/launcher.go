@@ -65,6 +65,56 @@ func MLMDCommand(l Launcher) ([]string, error) {
 	}, nil
 }
 
+// Native is what the native line's launcher needs: it publishes the
+// task's outputs to the KFP API server's task and artifact APIs.
+type Native struct {
+	PipelineName string
+	RunID        string
+	TaskID       string
+	ParentTaskID string
+	TaskName     string
+	Fingerprint  string
+	// IterationIndex is the loop iteration the task runs in, -1 for none.
+	IterationIndex int
+	Input          *pipelinespec.ExecutorInput
+	Options        driver.Options
+}
+
+// NativeCommand is the native line's launcher command (KFP master's
+// launcher flags), up to the "--" before the user command.
+func NativeCommand(l Native) ([]string, error) {
+	input, err := compactJSON(l.Input)
+	if err != nil {
+		return nil, fmt.Errorf("encoding executor input: %w", err)
+	}
+	o := l.Options
+	cmd := []string{
+		LauncherPath,
+		"--executor_type", "container",
+		"--pipeline_name", l.PipelineName,
+		"--run_id", l.RunID,
+		"--task_id", l.TaskID,
+		"--parent_task_id", l.ParentTaskID,
+		"--executor_input", input,
+		"--namespace", "$(NAMESPACE)",
+		"--pod_name", "$(KFP_POD_NAME)",
+		"--pod_uid", "$(KFP_POD_UID)",
+		"--ml_pipeline_server_address", o.MLPipelineAddress,
+		"--ml_pipeline_server_port", o.MLPipelinePort,
+		"--publish_logs", o.PublishLogs,
+		"--fingerprint", l.Fingerprint,
+		"--task_name", l.TaskName,
+		"--ml_pipeline_tls_enabled=" + strconv.FormatBool(o.MLPipelineTLS),
+		"--ca_cert_path", o.CACertPath,
+		"--cache_disabled=" + strconv.FormatBool(o.CacheDisabled),
+		"--log_level", o.LogLevel,
+	}
+	if l.IterationIndex >= 0 {
+		cmd = append(cmd, "--iteration_index", strconv.Itoa(l.IterationIndex))
+	}
+	return append(cmd, "--"), nil
+}
+
 // SetCommand makes the main container run cmd (the launcher's).
 func SetCommand(spec *corev1.PodSpec, cmd []string) error {
 	for i := range spec.Containers {

@@ -33,25 +33,3 @@ func TestTLSAgainstPlainTextIsPermanent(t *testing.T) {
 		}
 	}
 }
-
-// TestNativeLineIsRefusedClearly: until the native backend exists, a call
-// of KFP master's native line fails at once, permanently, saying why, and
-// writes nothing to MLMD.
-func TestNativeLineIsRefusedClearly(t *testing.T) {
-	env := drivertest.NewEnv(t)
-	before, err := env.Service.MLMDClient()
-	if err != nil {
-		t.Fatal(err)
-	}
-	calls := before.Calls()
-	for _, typ := range []driver.Type{driver.RootDAG, driver.DAG, driver.Container} {
-		_, err := env.Service.Run(context.Background(), &driver.Request{Type: typ, Line: driver.LineNative,
-			PipelineName: "p", RunID: "r", TaskName: "t", ParentTaskID: "3f2c", Namespace: "ns", IterationIndex: -1})
-		if err == nil || driver.IsTransient(err) || !strings.Contains(err.Error(), "native") {
-			t.Errorf("%s on the native line: %v (transient %v), want a permanent error naming the native line", typ, err, driver.IsTransient(err))
-		}
-	}
-	if got := before.Calls(); got != calls {
-		t.Errorf("%d MLMD calls for refused native-line calls, want 0", got-calls)
-	}
-}

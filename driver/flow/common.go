@@ -21,12 +21,18 @@ type scope struct {
 	resolver *inputs.Resolver
 }
 
-func (s *Service) scope(ctx context.Context, b record.Backend, req *driver.Request) (*scope, error) {
+// scope opens the call on its backend; the request it returns carries the
+// specs the line keeps in its store.
+func (s *Service) scope(ctx context.Context, b record.Backend, req *driver.Request) (*scope, *driver.Request, error) {
 	call, err := b.Open(ctx, req)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return &scope{call: call, resolver: inputs.New(call.Store(), call.Parent(), job(req, call.Parent()))}, nil
+	req = call.Request()
+	if err := validateSpecs(req); err != nil {
+		return nil, nil, err
+	}
+	return &scope{call: call, resolver: inputs.New(call.Store(), call.Parent(), job(req, call.Parent()))}, req, nil
 }
 
 func job(req *driver.Request, parent record.Task) inputs.Job {
@@ -72,5 +78,5 @@ func (sc *scope) settle(ctx context.Context, w *record.Written, dag string) erro
 
 // result starts a step's reply from its stored record.
 func result(w *record.Written) *driver.Result {
-	return &driver.Result{ExecutionID: w.ExecutionID, LogURI: w.LogURI}
+	return &driver.Result{ExecutionID: w.ExecutionID, TaskID: w.TaskID, LogURI: w.LogURI}
 }

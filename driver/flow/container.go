@@ -31,7 +31,7 @@ type containerTask struct {
 // container runs a container task: inputs, condition, outputs, pod spec,
 // cache decision, then one record write.
 func (s *Service) container(ctx context.Context, b record.Backend, req *driver.Request) (*driver.Result, error) {
-	sc, err := s.scope(ctx, b, req)
+	sc, req, err := s.scope(ctx, b, req)
 	if err != nil {
 		return nil, err
 	}

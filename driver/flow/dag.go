@@ -14,7 +14,7 @@ import (
 // dag runs a DAG task: a nested pipeline, condition branch, exit handler
 // group, ParallelFor loop (iteration_index < 0) or one of its iterations.
 func (s *Service) dag(ctx context.Context, b record.Backend, req *driver.Request) (*driver.Result, error) {
-	sc, err := s.scope(ctx, b, req)
+	sc, req, err := s.scope(ctx, b, req)
 	if err != nil {
 		return nil, err
 	}

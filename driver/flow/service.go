@@ -13,9 +13,11 @@ import (
 	"time"
 
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver"
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver/apirecords"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver/cache"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver/mlmdrecords"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver/record"
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/kfpapi"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/kube"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/mlmd"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/mlpipeline"
@@ -31,6 +33,9 @@ type Deps struct {
 	// configuration; the zero value means KFP's in-cluster defaults. A
 	// request's own endpoint options are never dialled.
 	Endpoints driver.Endpoints
+	// APIToken authenticates the native line's calls to the KFP API
+	// server; nil sends no token (single-user installs).
+	APIToken kfpapi.TokenSource
 	// Cache overrides the ml-pipeline task cache (tests); nil uses Tasks.
 	Cache func() (Cache, error)
 	Now   func() time.Time
@@ -45,8 +50,9 @@ type Cache = mlmdrecords.Cache
 
 // Service is the driver. Safe for concurrent use.
 type Service struct {
-	deps Deps
-	mlmd *mlmdrecords.Backend
+	deps   Deps
+	mlmd   *mlmdrecords.Backend
+	native *apirecords.Backend
 }
 
 var _ driver.Driver = (*Service)(nil)
@@ -83,15 +89,19 @@ func New(deps Deps) *Service {
 		MLMD:     deps.MLMD,
 		Endpoint: mlmd.Endpoint{Host: ep.MLMDHost, Port: ep.MLMDPort, TLS: ep.MetadataTLS, CAPEM: ep.CAPEM},
 		Cache:    deps.Cache, DriverLogs: deps.DriverLogs, Now: deps.Now,
+	}, native: &apirecords.Backend{
+		Tasks:    deps.Tasks,
+		Endpoint: mlpipeline.Options{Address: mlpipeline.Address(ep.MLPipelineHost, ep.MLPipelinePort), TLS: ep.MLPipelineTLS, CAPEM: ep.CAPEM},
+		Token:    deps.APIToken, Kube: deps.Kube, DriverLogs: deps.DriverLogs, Now: deps.Now,
 	}}
 }
 
 // backend is the record keeper of the call's KFP line.
-func (s *Service) backend(req *driver.Request) (record.Backend, error) {
+func (s *Service) backend(req *driver.Request) record.Backend {
 	if req.Line == driver.LineNative {
-		return nil, errors.New("this driver does not yet record KFP master's native task and artifact APIs (parent_task_id given): use KFP's own driver for native-line runs")
+		return s.native
 	}
-	return s.mlmd, nil
+	return s.mlmd
 }
 
 // Run runs one driver step. Failures that may pass when the same call is
@@ -102,13 +112,10 @@ func (s *Service) Run(ctx context.Context, req *driver.Request) (res *driver.Res
 			res, err = nil, fmt.Errorf("%s driver for task %q: internal error: %v", req.Type, req.TaskName, r)
 		}
 	}()
-	b, err := s.backend(req)
-	if err != nil {
-		return nil, err
-	}
 	if err := validate(req); err != nil {
 		return nil, err
 	}
+	b := s.backend(req)
 	switch req.Type {
 	case driver.RootDAG:
 		res, err = s.rootDAG(ctx, b, req)

@@ -26,10 +26,11 @@ type call struct {
 	name   string // the execution name
 }
 
-func (c *call) Parent() record.Task  { return c.parent }
-func (c *call) Store() record.Store  { return mlmd.RunStore{Client: c.client, Run: c.run} }
-func (c *call) PipelineRoot() string { return c.run.PipelineRoot }
-func (c *call) StepName() string     { return c.name }
+func (c *call) Request() *driver.Request { return c.req }
+func (c *call) Parent() record.Task      { return c.parent }
+func (c *call) Store() record.Store      { return mlmd.RunStore{Client: c.client, Run: c.run} }
+func (c *call) PipelineRoot() string     { return c.run.PipelineRoot }
+func (c *call) StepName() string         { return c.name }
 
 // Existing finds this call's container execution.
 func (c *call) Existing(ctx context.Context) (*record.Written, error) {

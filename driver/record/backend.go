@@ -32,6 +32,10 @@ type Root struct {
 
 // Call is one DAG or CONTAINER call's view of its run.
 type Call interface {
+	// Request is the call's request with the specs its line keeps in the
+	// store filled in (the native line passes no component, task or
+	// container; they come from the run's stored pipeline spec).
+	Request() *driver.Request
 	// Parent is the parent DAG's record.
 	Parent() Task
 	// Store reads the run's other records.

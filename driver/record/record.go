@@ -105,3 +105,30 @@ func LogURI(runRoot, name string) string {
 	}
 	return strings.TrimRight(runRoot, "/") + "/driver-logs/" + UniqueID(name) + ".log"
 }
+
+// DAGOutputs is a DAG spec's output mapping as selectors per output key.
+type DAGOutputs struct {
+	Parameters map[string][]Selector
+	Artifacts  map[string][]Selector
+}
+
+// OutputsOf reads a DAG spec's output mapping (several selectors for a
+// oneOf).
+func OutputsOf(dag *pipelinespec.DagSpec) DAGOutputs {
+	out := DAGOutputs{Parameters: map[string][]Selector{}, Artifacts: map[string][]Selector{}}
+	for name, spec := range dag.GetOutputs().GetParameters() {
+		if p := spec.GetValueFromParameter(); p != nil {
+			out.Parameters[name] = []Selector{{Task: p.GetProducerSubtask(), Key: p.GetOutputParameterKey()}}
+			continue
+		}
+		for _, p := range spec.GetValueFromOneof().GetParameterSelectors() {
+			out.Parameters[name] = append(out.Parameters[name], Selector{Task: p.GetProducerSubtask(), Key: p.GetOutputParameterKey()})
+		}
+	}
+	for name, spec := range dag.GetOutputs().GetArtifacts() {
+		for _, s := range spec.GetArtifactSelectors() {
+			out.Artifacts[name] = append(out.Artifacts[name], Selector{Task: s.GetProducerSubtask(), Key: s.GetOutputArtifactKey()})
+		}
+	}
+	return out
+}

@@ -1,0 +1,64 @@
+package apirecords
+
+import (
+	"context"
+
+	pb "github.com/kfp-driver-plugin/kfp-driver-plugin/kfpapi/proto"
+)
+
+// Settle updates DAG task states bottom-up from dag, as KFP's launcher
+// does after a task ran: a DAG whose expected children (its iteration
+// count for a loop, else the tasks of its DAG spec) are all done
+// (succeeded, cached, skipped) succeeds; one with a failed child fails;
+// the root is left to the API server.
+func (c *call) Settle(ctx context.Context, dag string) error {
+	for dag != "" {
+		t, err := c.client.GetTask(ctx, c.req.RunID, dag)
+		if err != nil {
+			return err
+		}
+		if t.GetType() == pb.PipelineTask_ROOT {
+			return nil
+		}
+		expected, ok := (&task{t: t}).IterationCount()
+		if !ok {
+			comp, err := c.spec().component(t.GetScopePath())
+			if err != nil {
+				return err
+			}
+			expected = len(comp.GetDag().GetTasks())
+		}
+		kids, err := c.client.Children(ctx, c.req.RunID, dag)
+		if err != nil {
+			return err
+		}
+		state := dagState(kids, expected)
+		if state == pb.PipelineTask_RUNTIME_STATE_UNSPECIFIED {
+			return nil // still running; writing again when done is harmless
+		}
+		if _, err := c.client.UpdateTask(ctx, &pb.PipelineTask{TaskId: dag, RunId: c.req.RunID, State: state, EndTime: c.b.createTime()}); err != nil {
+			return err
+		}
+		dag = t.GetParentTaskId()
+	}
+	return nil
+}
+
+func dagState(kids []*pb.PipelineTask, expected int) pb.PipelineTask_TaskState {
+	done, failed := 0, 0
+	for _, k := range kids {
+		switch k.GetState() {
+		case pb.PipelineTask_SUCCEEDED, pb.PipelineTask_CACHED, pb.PipelineTask_SKIPPED:
+			done++
+		case pb.PipelineTask_FAILED:
+			failed++
+		}
+	}
+	switch {
+	case done == expected:
+		return pb.PipelineTask_SUCCEEDED
+	case failed > 0:
+		return pb.PipelineTask_FAILED
+	}
+	return pb.PipelineTask_RUNTIME_STATE_UNSPECIFIED
+}
