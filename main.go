@@ -394,6 +394,9 @@ func admissionWebhook(args []string) error {
 	kubeconfig := fs.String("kubeconfig", "", "kubeconfig for the Kubernetes API (default: in-cluster config)")
 	fs.StringVar(&cfg.ConfigNamespace, "config-namespace", os.Getenv("POD_NAMESPACE"), "namespace of the plugin ConfigMap (default $POD_NAMESPACE)")
 	fs.StringVar(&cfg.ConfigMapName, "configmap", pluginconfig.ConfigMapName, "plugin ConfigMap with the agent pod labels and annotations")
+	fs.BoolVar(&cfg.Workflows.ConvertNativeLine, "convert-native-line", false,
+		"also convert workflows compiled by KFP master (the native line, no ML Metadata); off: they keep KFP's driver pods and get the "+
+			webhook.NotConvertedAnnotation+" annotation, since the plugin's driver does not serve that line yet")
 	fs.DurationVar(&cfg.AgentPatchRate, "agent-patch-rate", webhook.DefaultAgentPatchRate,
 		"cap on the agent pods' ARGO_AGENT_PATCH_RATE (how long a driver result may wait before Argo sees it); 0: leave it")
 	cpu := fs.String("agent-cpu-limit", webhook.DefaultAgentCPULimit.String(),

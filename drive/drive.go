@@ -44,12 +44,20 @@ type Step struct {
 	Files map[string]string
 }
 
-// outputFiles are the files each step type writes (KFP's driver requires
-// these flags for that type).
-var outputFiles = map[driver.Type][]string{
-	driver.RootDAG:   {"execution_id_path", "iteration_count_path", "condition_path"},
-	driver.DAG:       {"execution_id_path", "iteration_count_path", "condition_path"},
-	driver.Container: {"cached_decision_path", "pod_spec_patch_path", "condition_path"},
+// outputFiles are the files each step type of each line writes (KFP's
+// driver requires these flags for that type); the native line's DAG steps
+// write their task ID where KFP 2.x's wrote the execution ID.
+var outputFiles = map[driver.Line]map[driver.Type][]string{
+	driver.LineMLMD: {
+		driver.RootDAG:   {"execution_id_path", "iteration_count_path", "condition_path"},
+		driver.DAG:       {"execution_id_path", "iteration_count_path", "condition_path"},
+		driver.Container: {"cached_decision_path", "pod_spec_patch_path", "condition_path"},
+	},
+	driver.LineNative: {
+		driver.RootDAG:   {"parent_task_id_path", "iteration_count_path", "condition_path"},
+		driver.DAG:       {"parent_task_id_path", "iteration_count_path", "condition_path"},
+		driver.Container: {"cached_decision_path", "pod_spec_patch_path", "condition_path"},
+	},
 }
 
 // Parse reads KFP's driver command line.
@@ -76,7 +84,7 @@ func Parse(argv []string) (*Step, error) {
 	} else if err != nil {
 		return nil, err
 	}
-	for _, name := range outputFiles[req.Type] {
+	for _, name := range outputFiles[req.Line][req.Type] {
 		if _, ok := flags[name]; !ok {
 			return nil, fmt.Errorf("flag %q is required for %s", "--"+name, req.Type)
 		}
@@ -101,7 +109,10 @@ func Run(ctx context.Context, argv []string, env Env) (*driver.Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	step.Request.Namespace = env.Namespace
+	// The kubelet expanded --namespace $(NAMESPACE); another value fails.
+	if err := plugin.BindNamespace(step.Request, env.Namespace); err != nil {
+		return nil, fmt.Errorf("flag \"--namespace\": %w", errors.Unwrap(err))
+	}
 	if env.MLMD == nil {
 		env.MLMD = mlmd.NewPool(mlmd.Config{})
 		defer env.MLMD.Close()

@@ -189,3 +189,31 @@ func TestCACertPathOnlyWithTLS(t *testing.T) {
 		t.Errorf("plain text: the CA file must not be read, got %v", err)
 	}
 }
+
+// TestParseNativeLine: KFP master's command line (no specs; the kubelet has
+// expanded --namespace $(NAMESPACE)) parses as the native line, its DAG
+// steps write the task ID file; a namespace other than the pod's fails.
+func TestParseNativeLine(t *testing.T) {
+	dag := []string{"--type", "DAG", "--pipeline_name", "p", "--run_id", "r", "--task_name", "loop",
+		"--parent_task_id", "task-1", "--namespace", "team-a", "--iteration_index", "-1",
+		"--parent_task_id_path", "/out/task-id", "--iteration_count_path", "/out/n", "--condition_path", "/out/c"}
+	step, err := drive.Parse(dag)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if step.Request.Line != driver.LineNative || step.Files["parent-dag-task-id-path"] != "/out/task-id" {
+		t.Errorf("line %q, files %v", step.Request.Line, step.Files)
+	}
+	if _, err := drive.Parse(without(dag, "--parent_task_id_path")); err == nil ||
+		!strings.Contains(err.Error(), `flag "--parent_task_id_path" is required for DAG`) {
+		t.Errorf("missing task ID file: %v", err)
+	}
+	if _, err := drive.Parse(append(slices.Clone(dag), "--dag_execution_id", "3")); err == nil ||
+		!strings.Contains(err.Error(), `flag "--dag_execution_id"`) {
+		t.Errorf("mixed lines: %v", err)
+	}
+	if _, err := drive.Run(context.Background(), replaced(dag, "--namespace", "team-b"), drive.Env{Namespace: "team-a"}); err == nil ||
+		!strings.Contains(err.Error(), `flag "--namespace": is "team-b" but the workflow runs in "team-a"`) {
+		t.Errorf("other namespace: %v", err)
+	}
+}

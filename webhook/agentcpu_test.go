@@ -53,7 +53,7 @@ func TestAgentCPULimitIsRaised(t *testing.T) {
 			map[string]any{"init": "100m", "main": "100m", "driver-plugin": "500m"}},
 	} {
 		pod := agentPodWithLimits(tc.init, tc.main)
-		srv := NewServer(AgentPods{Metadata: staticSource{md: emptyMetadata()}, CPULimit: resource.MustParse(tc.limit)}, NewMetrics())
+		srv := NewServer(Workflows{}, AgentPods{Metadata: staticSource{md: emptyMetadata()}, CPULimit: resource.MustParse(tc.limit)}, NewMetrics())
 		resp := post(t, srv, PodsPath, podReview(t, pod))
 		got := cpuLimits(t, applyPatch(t, pod, resp))
 		for c, want := range tc.want {
@@ -67,7 +67,7 @@ func TestAgentCPULimitIsRaised(t *testing.T) {
 func TestAgentCPULimitOnlyOnPluginAgents(t *testing.T) {
 	pod := decodeJSONBytes(agentPodJSON(`{"workflows.argoproj.io/workflow":"wf"}`, "",
 		`[{"name":"main","resources":{"limits":{"cpu":"100m"}}},{"name":"driver-plugin"}]`))
-	srv := NewServer(AgentPods{Metadata: staticSource{md: emptyMetadata()}, CPULimit: resource.MustParse("1")}, NewMetrics())
+	srv := NewServer(Workflows{}, AgentPods{Metadata: staticSource{md: emptyMetadata()}, CPULimit: resource.MustParse("1")}, NewMetrics())
 	b := encodeJSONBytes(pod)
 	resp := post(t, srv, PodsPath, podReview(t, b))
 	if got := cpuLimits(t, applyPatch(t, b, resp))["main"]; got != "100m" {

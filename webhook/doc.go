@@ -5,7 +5,11 @@
 //     convert.Object, the same code as the convert command, and answered as
 //     a minimal JSON patch (one replace per converted template plus the
 //     ConvertedAnnotation). Nothing to convert, already converted, opted out
-//     (OptOutAnnotation) or not understood: no patch.
+//     (OptOutAnnotation) or not understood: no patch. A workflow of KFP
+//     master's native line is left to its driver pods unless
+//     Workflows.ConvertNativeLine (--convert-native-line) is set, since the
+//     plugin's driver does not serve that line yet: its patch is only the
+//     NotConvertedAnnotation saying so.
 //   - agent pods (CREATE): the admin's driver pod labels and annotations from
 //     the plugin ConfigMap are added, keys the pod has are never overridden;
 //     and the agent's ARGO_AGENT_PATCH_RATE is capped (AgentPods.PatchRate),

@@ -62,7 +62,7 @@ type staticSource struct {
 func (s staticSource) PodMetadata() (pluginconfig.PodMetadata, error) { return s.md, s.err }
 
 func newTestServer(md pluginconfig.PodMetadata) *Server {
-	return NewServer(AgentPods{Metadata: staticSource{md: md}}, NewMetrics())
+	return NewServer(Workflows{}, AgentPods{Metadata: staticSource{md: md}}, NewMetrics())
 }
 
 // reviewBody wraps an object in an AdmissionReview request as the API

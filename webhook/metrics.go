@@ -20,7 +20,7 @@ func NewMetrics() *Metrics {
 		Registry: prometheus.NewRegistry(),
 		admissions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "kfp_driver_plugin_webhook_admissions_total",
-			Help: "Admission reviews answered, by kind (workflow, pod) and outcome (patched, unchanged, opted_out, invalid).",
+			Help: "Admission reviews answered, by kind (workflow, pod) and outcome (patched, unchanged, opted_out, native_line, invalid).",
 		}, []string{"kind", "outcome"}),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "kfp_driver_plugin_webhook_admission_duration_seconds",

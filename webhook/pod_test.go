@@ -71,7 +71,7 @@ func TestPodsLeftAlone(t *testing.T) {
 			agentPodJSON(agentLabels, "", agentContains), ""},
 		"invalid ConfigMap": {staticSource{err: errors.New("annotation broken")}, agentPodJSON(agentLabels, "", agentContains), "annotation broken"},
 	} {
-		resp := post(t, NewServer(AgentPods{Metadata: tc.source}, NewMetrics()), PodsPath, podReview(t, tc.pod))
+		resp := post(t, NewServer(Workflows{}, AgentPods{Metadata: tc.source}, NewMetrics()), PodsPath, podReview(t, tc.pod))
 		if len(resp.Patch) != 0 {
 			t.Errorf("%s: patch %s", name, resp.Patch)
 		}
@@ -104,7 +104,7 @@ func TestAgentPatchRateIsCapped(t *testing.T) {
 			main = `{"name":"main","env":` + tc.main + `}`
 		}
 		pod := agentPodJSON(agentLabels, "", `[{"name":"driver-plugin"},`+main+`]`)
-		srv := NewServer(AgentPods{Metadata: staticSource{md: emptyMetadata()}, PatchRate: DefaultAgentPatchRate}, NewMetrics())
+		srv := NewServer(Workflows{}, AgentPods{Metadata: staticSource{md: emptyMetadata()}, PatchRate: DefaultAgentPatchRate}, NewMetrics())
 		resp := post(t, srv, PodsPath, podReview(t, pod))
 		if got := len(resp.Patch) > 0; got != tc.patched {
 			t.Errorf("%s: patched %v, want %v (%s)", name, got, tc.patched, resp.Patch)
@@ -124,7 +124,7 @@ func TestAgentPatchRateIsCapped(t *testing.T) {
 // be, and a broken ConfigMap does not stop it.
 func TestAgentPatchRateOnlyOnPluginAgents(t *testing.T) {
 	withRate := func(src staticSource, rate time.Duration) *Server {
-		return NewServer(AgentPods{Metadata: src, PatchRate: rate}, NewMetrics())
+		return NewServer(Workflows{}, AgentPods{Metadata: src, PatchRate: rate}, NewMetrics())
 	}
 	slowMain := `{"name":"main","env":[{"name":"ARGO_AGENT_PATCH_RATE","value":"10s"}]}`
 	for name, tc := range map[string]struct {

@@ -20,10 +20,11 @@ const MaxRequestBytes = 6 << 20
 
 // Outcomes of one admission (the metrics' outcome label).
 const (
-	outcomePatched   = "patched"
-	outcomeUnchanged = "unchanged"
-	outcomeOptedOut  = "opted_out"
-	outcomeInvalid   = "invalid" // malformed input or a conversion error: allowed, warned
+	outcomePatched    = "patched"
+	outcomeUnchanged  = "unchanged"
+	outcomeOptedOut   = "opted_out"
+	outcomeNativeLine = "native_line" // KFP master's workflow, left to its driver pods (Workflows.ConvertNativeLine)
+	outcomeInvalid    = "invalid"     // malformed input or a conversion error: allowed, warned
 )
 
 // mutation is what a mutator decided about one object.
@@ -162,7 +163,7 @@ func readReview[T any](w http.ResponseWriter, r *http.Request) (*admissionReques
 
 func logMutation(m mutation) {
 	switch m.outcome {
-	case outcomePatched, outcomeOptedOut:
+	case outcomePatched, outcomeOptedOut, outcomeNativeLine:
 		glog.Info(m.log)
 	case outcomeInvalid:
 		glog.Warning(m.log)

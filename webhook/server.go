@@ -35,6 +35,8 @@ type Config struct {
 	RESTConfig *rest.Config
 	// ConfigNamespace and ConfigMapName locate the plugin ConfigMap.
 	ConfigNamespace, ConfigMapName string
+	// Workflows configures the workflow admissions.
+	Workflows Workflows
 	// AgentPatchRate caps the agent pods' ARGO_AGENT_PATCH_RATE (see
 	// AgentPods.PatchRate); 0 leaves it.
 	AgentPatchRate time.Duration
@@ -89,7 +91,7 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	defer wg.Wait()
 
-	srv := NewServer(AgentPods{Metadata: source, PatchRate: cfg.AgentPatchRate, CPULimit: cfg.AgentCPULimit}, NewMetrics())
+	srv := NewServer(cfg.Workflows, AgentPods{Metadata: source, PatchRate: cfg.AgentPatchRate, CPULimit: cfg.AgentCPULimit}, NewMetrics())
 	srv.AddReadyCheck(source.Synced)
 	srv.AddReadyCheck(certs.Ready)
 	ln, err := net.Listen("tcp", cfg.Addr)
@@ -123,10 +125,10 @@ type Server struct {
 // NewServer builds the handler: workflow and pod admissions, /healthz,
 // /readyz (503 until every ready check passes and while draining) and
 // /metrics.
-func NewServer(pods AgentPods, m *Metrics) *Server {
+func NewServer(wf Workflows, pods AgentPods, m *Metrics) *Server {
 	s := &Server{mux: http.NewServeMux()}
 	s.mux.Handle(WorkflowsPath, &reviewHandler[workflowHead]{kind: "workflow", group: "argoproj.io", resource: "workflows",
-		mutate: mutateWorkflow, metrics: m})
+		mutate: wf.mutate, metrics: m})
 	s.mux.Handle(PodsPath, &reviewHandler[agentPod]{kind: "pod", group: "", resource: "pods",
 		mutate: podMutator{pods}.mutate, metrics: m})
 	s.mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok")) })

@@ -21,12 +21,28 @@ const (
 	// ConvertedAnnotation records what the webhook did: the names of the
 	// driver templates it turned into plugin templates, comma-separated.
 	ConvertedAnnotation = AnnotationPrefix + "converted-templates"
+	// NotConvertedAnnotation says why a KFP workflow was left with its
+	// driver pods (a native-line workflow without --convert-native-line).
+	NotConvertedAnnotation = AnnotationPrefix + "not-converted"
 )
 
-// mutateWorkflow converts KFP's driver templates of a workflow being
-// created. The workflow gets no spec.podMetadata: the admin's pod metadata
-// goes on the agent pod alone (mutatePod).
-func mutateWorkflow(namespace string, head *workflowHead) mutation {
+// Workflows configures the workflow admissions.
+type Workflows struct {
+	// ConvertNativeLine converts workflows compiled by KFP master (the
+	// native line, no ML Metadata) too. Off by default: the plugin's driver
+	// does not serve that line yet, so their runs would fail; left alone,
+	// they run with KFP's own driver pods.
+	ConvertNativeLine bool
+}
+
+// nativeLineReason is the annotation's and warning's text.
+const nativeLineReason = "KFP master (native line) driver templates %s: the driver plugin does not serve that line yet, " +
+	"so the workflow runs with KFP's driver pods (the webhook's --convert-native-line converts it)"
+
+// mutate converts KFP's driver templates of a workflow being created. The
+// workflow gets no spec.podMetadata: the admin's pod metadata goes on the
+// agent pod alone (mutatePod).
+func (o Workflows) mutate(namespace string, head *workflowHead) mutation {
 	who := head.name(namespace)
 	if head.annotations()[OptOutAnnotation] == "false" {
 		return mutation{outcome: outcomeOptedOut, log: fmt.Sprintf("workflow %s: %s=false, not converted", who, OptOutAnnotation)}
@@ -35,10 +51,19 @@ func mutateWorkflow(namespace string, head *workflowHead) mutation {
 	if err != nil {
 		return invalid("workflow", err)
 	}
-	res, err := convert.Object(doc, convert.Options{})
+	res, err := convert.Object(doc, convert.Options{KeepNativeLine: !o.ConvertNativeLine})
 	if err != nil {
 		return mutation{outcome: outcomeInvalid, log: fmt.Sprintf("workflow %s: not converted: %v", who, err),
 			warnings: []string{fmt.Sprintf("kfp-driver-plugin: workflow not converted (it runs with the stock driver pods): %v", err)}}
+	}
+	if len(res.NativeLine) > 0 {
+		why := fmt.Sprintf(nativeLineReason, strings.Join(res.NativeLine, ", "))
+		return mutation{
+			outcome:  outcomeNativeLine,
+			patch:    []patchOp{annotationOp(NotConvertedAnnotation, why, head.Metadata != nil, head.annotations() != nil)},
+			log:      fmt.Sprintf("workflow %s: not converted: %s", who, why),
+			warnings: []string{"kfp-driver-plugin: workflow not converted: " + why},
+		}
 	}
 	if !res.Changed() {
 		return mutation{outcome: outcomeUnchanged, log: fmt.Sprintf("workflow %s: no KFP driver templates to convert", who)}
@@ -57,16 +82,21 @@ func workflowPatch(doc map[string]any, res convert.Result, hasMeta, hasAnnotatio
 	for _, i := range res.Templates {
 		ops = append(ops, patchOp{Op: "replace", Path: "/spec/templates/" + strconv.Itoa(i), Value: templates[i]})
 	}
-	names := strings.Join(res.Names, ",")
+	return append(ops, annotationOp(ConvertedAnnotation, strings.Join(res.Names, ","), hasMeta, hasAnnotations))
+}
+
+// annotationOp sets one annotation, whether the workflow has annotations,
+// none or no metadata.
+func annotationOp(key, value string, hasMeta, hasAnnotations bool) patchOp {
 	switch {
 	case !hasMeta:
-		return append(ops, patchOp{Op: "add", Path: "/metadata", Value: map[string]any{"annotations": map[string]string{ConvertedAnnotation: names}}})
+		return patchOp{Op: "add", Path: "/metadata", Value: map[string]any{"annotations": map[string]string{key: value}}}
 	case !hasAnnotations:
-		return append(ops, patchOp{Op: "add", Path: "/metadata/annotations", Value: map[string]string{ConvertedAnnotation: names}})
+		return patchOp{Op: "add", Path: "/metadata/annotations", Value: map[string]string{key: value}}
 	}
 	// "add" of an existing member replaces it: a stale record copied from
 	// another workflow is corrected.
-	return append(ops, patchOp{Op: "add", Path: "/metadata/annotations/" + pointerEscape(ConvertedAnnotation), Value: names})
+	return patchOp{Op: "add", Path: "/metadata/annotations/" + pointerEscape(key), Value: value}
 }
 
 // workflowHead is the part of a workflow the webhook decodes: KFP's

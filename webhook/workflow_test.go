@@ -132,3 +132,58 @@ func TestNotACreate(t *testing.T) {
 		t.Errorf("cronworkflow patched")
 	}
 }
+
+// TestNativeLineWorkflows: by default a workflow of KFP master's native
+// line keeps its driver pods, and the webhook says why (annotation,
+// warning); with ConvertNativeLine it is patched exactly like convert's
+// output. A KFP 2.x workflow converts either way.
+func TestNativeLineWorkflows(t *testing.T) {
+	native := yamlFileJSON(t, "../convert/testdata/native/compiled-workflows/add_numbers.yaml")
+
+	resp := post(t, newTestServer(emptyMetadata()), WorkflowsPath, workflowReview(t, native))
+	got := decodeJSON(t, applyPatch(t, native, resp))
+	ann := got["metadata"].(map[string]any)["annotations"].(map[string]any)
+	why, _ := ann[NotConvertedAnnotation].(string)
+	if !strings.Contains(why, "native line") || !strings.Contains(why, "system-container-driver, system-dag-driver") ||
+		!strings.Contains(why, "--convert-native-line") {
+		t.Errorf("annotation %q", why)
+	}
+	if _, ok := ann[ConvertedAnnotation]; ok {
+		t.Error("recorded as converted")
+	}
+	delete(ann, NotConvertedAnnotation)
+	if len(ann) == 0 {
+		delete(got["metadata"].(map[string]any), "annotations")
+	}
+	if !reflect.DeepEqual(got, decodeJSON(t, native)) {
+		t.Error("the native workflow was changed beyond the annotation")
+	}
+	if len(resp.Warnings) != 1 || !strings.Contains(resp.Warnings[0], "not converted") {
+		t.Errorf("warnings %v", resp.Warnings)
+	}
+
+	on := NewServer(Workflows{ConvertNativeLine: true}, AgentPods{Metadata: staticSource{md: emptyMetadata()}}, NewMetrics())
+	resp = post(t, on, WorkflowsPath, workflowReview(t, native))
+	if len(resp.Warnings) != 0 {
+		t.Fatalf("warnings %v", resp.Warnings)
+	}
+	got = decodeJSON(t, applyPatch(t, native, resp))
+	wantYAML, err := convert.Workflow(native, convert.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantJSON, _ := yaml.YAMLToJSON(wantYAML)
+	want := decodeJSON(t, wantJSON)
+	want["metadata"].(map[string]any)["annotations"].(map[string]any)[ConvertedAnnotation] = "system-container-driver,system-dag-driver"
+	if !reflect.DeepEqual(got, want) {
+		t.Error("with --convert-native-line the patched workflow differs from convert's")
+	}
+
+	mlmd := loadCorpus(t)[0].json
+	for name, srv := range map[string]*Server{"default": newTestServer(emptyMetadata()), "convert-native-line": on} {
+		resp := post(t, srv, WorkflowsPath, workflowReview(t, mlmd))
+		if len(resp.Patch) == 0 || len(resp.Warnings) != 0 || strings.Contains(string(resp.Patch), NotConvertedAnnotation) {
+			t.Errorf("%s: KFP 2.x workflow: patch %d bytes, warnings %v", name, len(resp.Patch), resp.Warnings)
+		}
+	}
+}
