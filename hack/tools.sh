@@ -276,7 +276,13 @@ argo_crds() { # MAJOR OUT: Argo's minimal CRDs into $TOOLS_DIR/OUT
 }
 
 build_argo-crds() { argo_crds v3 argo-crds; }
-build_argo-crds-v4() { argo_crds v4 argo-crds-v4; }
+# v4's release manifests default to the full CRDs (schemas with CEL rules):
+# those go into full/, which the harness installs only when asked.
+build_argo-crds-v4() {
+	argo_crds v4 argo-crds-v4
+	mkdir -p "$TOOLS_DIR/argo-crds-v4/full"
+	cp "$SRC/argo-workflows-v4/manifests/base/crds/full/"*.yaml "$TOOLS_DIR/argo-crds-v4/full/"
+}
 
 build_kubeflow-crds() {
 	local dst=$TOOLS_DIR/kubeflow-crds
@@ -289,7 +295,8 @@ version_of() {
 	etcd) echo "$ETCD_VERSION" ;;
 	kube-apiserver | kubectl | kubelet | kube-controller-manager | kube-scheduler) echo "$K8S_VERSION" ;;
 	workflow-controller | argoexec | argo | argo-crds) echo "$ARGO_VERSION" ;;
-	workflow-controller-v4 | argoexec-v4 | argo-cli-v4 | argo-crds-v4) echo "$ARGO_V4_VERSION" ;;
+	workflow-controller-v4 | argoexec-v4 | argo-cli-v4) echo "$ARGO_V4_VERSION" ;;
+	argo-crds-v4) echo "$ARGO_V4_VERSION+full" ;; # minimal, plus full/
 	weed) echo "$SEAWEEDFS_VERSION" ;;
 	# Our own CRDs: the stamp is their content hash, so edits are picked up.
 	kubeflow-crds) cat "$ROOT"/hack/crds/*.yaml | sha256sum | cut -c1-16 ;;

@@ -15,7 +15,9 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"sigs.k8s.io/yaml"
 
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/convert"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/pluginconfig"
 )
 
@@ -245,6 +247,75 @@ func TestArgoV4ControllerAndCLI(t *testing.T) {
 			t.Errorf("argo stop: %v\n%s", err, out)
 		}
 	})
+
+	// Last: it replaces the minimal CRDs with the full ones.
+	t.Run("full CRDs accept KFP workflows, compiled and converted", func(t *testing.T) {
+		checkFullCRDs(ctx, t, c, ns)
+	})
+}
+
+// checkFullCRDs installs the release's full CRDs (schemas with CEL rules,
+// what v4's release manifests install) and creates, server-side dry run,
+// every KFP-compiled workflow of convert's corpus as KFP compiled it and as
+// convert (or the webhook) rewrites it.
+func checkFullCRDs(ctx context.Context, t *testing.T, c *Cluster, ns string) {
+	t.Helper()
+	if err := c.InstallCRDs(ctx, filepath.Join(filepath.Dir(c.ToolsDir), c.Argo.FullCRDs)); err != nil {
+		t.Fatal(err)
+	}
+	create := func(doc []byte) error {
+		u := &unstructured.Unstructured{}
+		j, err := yaml.YAMLToJSON(doc)
+		if err == nil {
+			err = u.UnmarshalJSON(j)
+		}
+		if err != nil {
+			return err
+		}
+		u.SetNamespace(ns)
+		_, err = c.Dynamic.Resource(workflowsGVR).Namespace(ns).Create(ctx, u,
+			metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}})
+		return err
+	}
+	// The schemas are there: a template of two types is refused.
+	twoTypes := strings.Replace(pluginWorkflow, "    plugin:\n", "    suspend: {}\n    plugin:\n", 1)
+	if err := create([]byte(twoTypes)); err == nil || !strings.Contains(err.Error(), "at most one template type") {
+		t.Fatalf("a template with suspend and plugin: %v; want the full CRD's CEL rule to refuse it", err)
+	}
+	root, err := RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := filepath.Glob(filepath.Join(root, "convert", "testdata", "compiled-workflows", "*.yaml"))
+	if err != nil || len(files) < 100 {
+		t.Fatalf("corpus: %d files, %v", len(files), err)
+	}
+	converted := 0
+	for _, f := range files {
+		compiled, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		plugged, err := convert.Workflow(compiled, convert.Options{})
+		if err != nil {
+			t.Fatalf("%s: convert: %v", filepath.Base(f), err)
+		}
+		if strings.Contains(string(plugged), "driver-plugin:") {
+			converted++
+		}
+		for _, v := range []struct {
+			what string
+			doc  []byte
+		}{{"compiled", compiled}, {"converted", plugged}} {
+			if err := create(v.doc); err != nil {
+				t.Errorf("%s (%s): refused by the v4 full CRDs: %v", filepath.Base(f), v.what, err)
+			}
+		}
+	}
+	if converted < len(files)/2 {
+		t.Errorf("only %d of %d corpus workflows got plugin templates", converted, len(files))
+	}
+	t.Logf("%d KFP workflows (%d with driver templates) accepted by the v4 full CRDs, compiled and converted", len(files), converted)
 }
 
 // checkAgentPod asserts what the plugin relies on in the agent pod: our

@@ -41,6 +41,10 @@ type ArgoRelease struct {
 	Argoexec           string
 	CLI                string
 	CRDs               string
+	// FullCRDs is the directory, relative to CRDs' parent, of the CRDs with
+	// full schemas (v4's release manifests default to them); "" when
+	// hack/tools.sh does not build them.
+	FullCRDs string
 }
 
 // The Argo releases hack/tools.sh builds. ArgoV3 is the default (what KFP
@@ -50,7 +54,8 @@ var (
 	ArgoV3 = ArgoRelease{Name: "v3", Version: "v3.7.18",
 		WorkflowController: WorkflowController, Argoexec: Argoexec, CLI: ArgoCLI, CRDs: "argo-crds"}
 	ArgoV4 = ArgoRelease{Name: "v4", Version: "v4.0.5",
-		WorkflowController: "workflow-controller-v4", Argoexec: "argoexec-v4", CLI: "argo-cli-v4", CRDs: "argo-crds-v4"}
+		WorkflowController: "workflow-controller-v4", Argoexec: "argoexec-v4", CLI: "argo-cli-v4", CRDs: "argo-crds-v4",
+		FullCRDs: "argo-crds-v4/full"}
 )
 
 // Binaries returns the release's binary names.
