@@ -39,8 +39,14 @@ func TestMain(m *testing.M) {
 // timings, and stops it at the end, failing if any process is left.
 func startStack(t testing.TB) *Stack {
 	t.Helper()
-	tools := testenv.RequireTools(t, testenv.Etcd, testenv.KubeAPIServer, testenv.Kubectl, testenv.Kubelet,
-		testenv.ControllerManager, testenv.Scheduler, testenv.WorkflowController, testenv.Argoexec, testenv.ArgoCLI, testenv.Weed)
+	// Argo's binaries are those of the release $KFP_PLUGIN_ARGO selects (v3
+	// unless it says v4); testenv.Start picks the same one.
+	argo, err := testenv.SelectedArgo()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tools := testenv.RequireTools(t, append([]string{testenv.Etcd, testenv.KubeAPIServer, testenv.Kubectl, testenv.Kubelet,
+		testenv.ControllerManager, testenv.Scheduler, testenv.Weed}, argo.Binaries()...)...)
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
 	s, err := Start(ctx, Options{ToolsDir: tools, Out: testWriter{t}})

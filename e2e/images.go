@@ -19,8 +19,8 @@ import (
 const (
 	// SidecarImage is the plugin ConfigMap's default image.
 	SidecarImage = pluginconfig.DefaultImage
-	// ArgoexecImage is the workflow-controller's default executor image
-	// (Argo's own build names it after its version).
+	// ArgoexecImage is the v3 workflow-controller's default executor image
+	// (Argo's own build names it after its version; see argoexecImage).
 	ArgoexecImage = "quay.io/argoproj/argoexec:v3.7.18"
 	// LauncherImage is the launcher image KFP's compiled workflows name.
 	LauncherImage = "ghcr.io/kubeflow/kfp-launcher:latest"
@@ -33,6 +33,10 @@ const (
 	// launcherUID runs the launcher's init container (runAsNonRoot).
 	launcherUID = "65534:65534"
 )
+
+// argoexecImage is the executor image the release's controller defaults to:
+// quay.io/argoproj/argoexec named after its version (v3 and v4 alike).
+func argoexecImage(r testenv.ArgoRelease) string { return "quay.io/argoproj/argoexec:" + r.Version }
 
 // modelFiles are the files modelcar.yaml's component expects in the model.
 var modelFiles = []string{"added_tokens.json", "config.json", "generation_config.json", "merges.txt",
@@ -54,13 +58,13 @@ func (s *Stack) loadImages(ctx context.Context) error {
 	if err := s.setUserImage(busybox); err != nil {
 		return err
 	}
-	argoexec, err := testenv.ToolPath(s.Cluster.ToolsDir, testenv.Argoexec)
+	argoexec, err := testenv.ToolPath(s.Cluster.ToolsDir, s.Cluster.Argo.Argoexec)
 	if err != nil {
 		return err
 	}
 	// argoexec plus busybox: the suite execs a shell in the agent's main
 	// container to call the sidecar with a wrong token.
-	if err := s.pushImage(ctx, withFiles(busybox, ArgoexecImage, "8737",
+	if err := s.pushImage(ctx, withFiles(busybox, argoexecImage(s.Cluster.Argo), "8737",
 		ociimage.File{Path: "/bin/argoexec", Source: argoexec, Mode: 0o755})); err != nil {
 		return err
 	}

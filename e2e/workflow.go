@@ -154,10 +154,10 @@ func (s *Stack) Wait(ctx context.Context, ns, name string) (*wfv1.Workflow, erro
 	})
 }
 
-// ArgoCLI runs the real argo CLI against the cluster (kube mode: no Argo
-// server) and returns its combined output.
+// ArgoCLI runs the real argo CLI (of the cluster's Argo release) against the
+// cluster (kube mode: no Argo server) and returns its combined output.
 func (s *Stack) ArgoCLI(ctx context.Context, args ...string) (string, error) {
-	bin, err := testenv.ToolPath(s.Cluster.ToolsDir, testenv.ArgoCLI)
+	bin, err := testenv.ToolPath(s.Cluster.ToolsDir, s.Cluster.Argo.CLI)
 	if err != nil {
 		return "", err
 	}

@@ -9,7 +9,8 @@
 # another version.
 #
 #   hack/tools.sh              build everything that is missing
-#   hack/tools.sh --only NAME  build one tool (see TOOLS below)
+#   hack/tools.sh --only NAME  build one tool (see TOOLS below) or group
+#                              (argo-v4: the ARGO_V4 tools, not in the default set)
 #   hack/tools.sh --force ...  rebuild even if the stamp matches
 # shellcheck disable=SC2317 # build_* functions are called as "build_$name".
 set -euo pipefail
@@ -17,11 +18,17 @@ set -euo pipefail
 ETCD_VERSION=v3.6.16
 K8S_VERSION=v1.34.10
 ARGO_VERSION=v3.7.18
+# Argo v4 (KFP master's line), side by side with v3: binaries with a -v4
+# suffix, CRDs in argo-crds-v4. The Go module proxy serves v4.0.5 only (KFP
+# master bundles v4.1.2, minimum v4.0.5). Test harness only: never shipped.
+ARGO_V4_VERSION=v4.0.5
 # SeaweedFS (KFP's object store) publishes no module tags: a pseudo-version.
 SEAWEEDFS_VERSION=v0.0.0-20261109003541-7506e5f91cd6
 
 TOOLS=(etcd kube-apiserver kubectl kubelet kube-controller-manager kube-scheduler
 	workflow-controller argoexec argo argo-crds kubeflow-crds weed)
+# Built only on request (--only argo-v4 or --only NAME); not part of TOOLS.
+ARGO_V4=(workflow-controller-v4 argoexec-v4 argo-cli-v4 argo-crds-v4)
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # The machine-wide cache when we may write there (root, as the node needs),
@@ -175,15 +182,26 @@ build_kubelet() { k8s_build kubelet; }
 build_kube-controller-manager() { k8s_build kube-controller-manager; }
 build_kube-scheduler() { k8s_build kube-scheduler; }
 
-# argo_source copies Argo out of GOMODCACHE into .tools/src/argo-workflows and
-# repairs what the module zip lost: the symlinked signal_linux.go (zips drop
-# symlinks) and the UI bundle the argo CLI embeds.
+# Argo builds are parameterized by major version (v3 or v4): module path
+# github.com/argoproj/argo-workflows/MAJOR, version, and the cache paths below.
+# v3 keeps its original, unsuffixed paths so that an existing cache stays valid.
+argo_version() { if [[ $1 == v3 ]]; then echo "$ARGO_VERSION"; else echo "$ARGO_V4_VERSION"; fi; }
+argo_suffix() { [[ $1 == v3 ]] || echo "-$1"; }
+
+# argo_source MAJOR copies Argo out of GOMODCACHE into
+# .tools/src/argo-workflows[-MAJOR] and repairs what the module zip lost: the
+# symlinked signal_linux.go (zips drop symlinks) and the UI bundle the argo CLI
+# embeds.
 argo_source() {
-	local dst=$SRC/argo-workflows stamp=$SRC/argo-workflows/.prepared
-	[[ -f $stamp && $(cat "$stamp") == "$ARGO_VERSION" ]] && return 0
+	local major=$1 version sfx
+	version=$(argo_version "$major")
+	sfx=$(argo_suffix "$major")
+	local dst=$SRC/argo-workflows$sfx
+	local stamp=$dst/.prepared
+	[[ -f $stamp && $(cat "$stamp") == "$version" ]] && return 0
 	local src
-	src=$(mod_dir "github.com/argoproj/argo-workflows/v3@$ARGO_VERSION")
-	[[ -d $src ]] || die "cannot download github.com/argoproj/argo-workflows/v3@$ARGO_VERSION"
+	src=$(mod_dir "github.com/argoproj/argo-workflows/$major@$version")
+	[[ -d $src ]] || die "cannot download github.com/argoproj/argo-workflows/$major@$version"
 	rm -rf "$dst" && mkdir -p "$SRC"
 	cp -r "$src" "$dst" && chmod -R u+w "$dst"
 	local os=$dst/workflow/executor/osspecific
@@ -192,46 +210,78 @@ argo_source() {
 	mkdir -p "$dst/ui/dist/app"
 	[[ -f $dst/ui/dist/app/index.html ]] ||
 		printf '<!doctype html><title>Argo</title><p>UI not built (kfp-driver-plugin test tools).</p>\n' >"$dst/ui/dist/app/index.html"
-	printf '%s\n' "$ARGO_VERSION" >"$stamp"
+	printf '%s\n' "$version" >"$stamp"
 }
 
-# argo_module: consumer module with a local replace onto the repaired copy,
-# plus Argo's own (non-local) replace lines copied from its go.mod.
+# module_replaces GOMOD: Argo's own non-local replace directives, single-line
+# or in a block, each as one `replace` line (local ones, => ./..., are its
+# development setup and cannot be mirrored).
+module_replaces() {
+	awk '
+		/^replace \($/ { inblock = 1; next }
+		inblock && /^\)$/ { inblock = 0; next }
+		{ line = $0; sub(/^replace /, "", line); sub(/^[ \t]+/, "", line) }
+		(inblock || $1 == "replace") && line ~ /=>/ && line !~ /=>[ \t]*\.\.?\// {
+			printf "replace %s\n", line
+		}' "$1"
+}
+
+# argo_module MAJOR: consumer module with a local replace onto the repaired
+# copy, plus Argo's own (non-local) replace lines copied from its go.mod (v3.7:
+# tablewriter; v4.0.5 has none).
 argo_module() {
-	argo_source
-	local dir=$SRC/argo stamp=$SRC/argo/.prepared
-	[[ -f $stamp && $(cat "$stamp") == "$ARGO_VERSION" ]] && return 0
+	local major=$1 version sfx
+	argo_source "$major"
+	version=$(argo_version "$major")
+	sfx=$(argo_suffix "$major")
+	local dir=$SRC/argo$sfx mod=github.com/argoproj/argo-workflows/$major
+	local stamp=$dir/.prepared
+	[[ -f $stamp && $(cat "$stamp") == "$version" ]] && return 0
 	rm -rf "$dir" && mkdir -p "$dir"
 	{
-		printf 'module tools.local/argo\n\ngo %s\n\n' "$(go env GOVERSION | sed 's/^go//')"
-		printf 'require github.com/argoproj/argo-workflows/v3 %s\n\n' "$ARGO_VERSION"
-		printf 'replace github.com/argoproj/argo-workflows/v3 => ../argo-workflows\n'
-		grep -E '^replace [^ ]+ => [^.][^ ]* v' "$SRC/argo-workflows/go.mod" || true
+		printf 'module tools.local/argo%s\n\ngo %s\n\n' "$sfx" "$(go env GOVERSION | sed 's/^go//')"
+		printf 'require %s %s\n\n' "$mod" "$version"
+		printf 'replace %s => ../argo-workflows%s\n' "$mod" "$sfx"
+		module_replaces "$SRC/argo-workflows$sfx/go.mod"
 		printf '\ntool (\n'
-		printf '\tgithub.com/argoproj/argo-workflows/v3/cmd/%s\n' workflow-controller argoexec argo
+		printf '\t%s/cmd/%s\n' "$mod" workflow-controller "$mod" argoexec "$mod" argo
 		printf ')\n'
 	} >"$dir/go.mod"
 	(cd "$dir" && quiet tidy.log go mod tidy) || die "go mod tidy failed in $dir"
-	printf '%s\n' "$ARGO_VERSION" >"$stamp"
+	printf '%s\n' "$version" >"$stamp"
 }
 
-argo_build() { # NAME
-	argo_module
-	local v=github.com/argoproj/argo-workflows/v3
-	(cd "$SRC/argo" &&
-		"${GO_BUILD[@]}" -ldflags "-s -w -X $v.version=$ARGO_VERSION -X $v.gitTag=$ARGO_VERSION -X $v.gitTreeState=clean -X $v.buildDate=1970-01-01T00:00:00Z" \
-			-o "$BIN/$1" "$v/cmd/$1")
+argo_build() { # MAJOR CMD OUT: Argo's cmd/CMD into $BIN/OUT
+	local major=$1 version
+	argo_module "$major"
+	version=$(argo_version "$major")
+	local v=github.com/argoproj/argo-workflows/$major
+	(cd "$SRC/argo$(argo_suffix "$major")" &&
+		"${GO_BUILD[@]}" -ldflags "-s -w -X $v.version=$version -X $v.gitTag=$version -X $v.gitTreeState=clean -X $v.buildDate=1970-01-01T00:00:00Z" \
+			-o "$BIN/$3" "$v/cmd/$2")
 }
 
-build_workflow-controller() { argo_build workflow-controller; }
-build_argoexec() { argo_build argoexec; }
-build_argo() { argo_build argo; }
+build_workflow-controller() { argo_build v3 workflow-controller workflow-controller; }
+build_argoexec() { argo_build v3 argoexec argoexec; }
+build_argo() { argo_build v3 argo argo; }
+build_workflow-controller-v4() { argo_build v4 workflow-controller workflow-controller-v4; }
+build_argoexec-v4() { argo_build v4 argoexec argoexec-v4; }
+build_argo-cli-v4() { argo_build v4 argo argo-cli-v4; }
 
-build_argo-crds() {
-	argo_source
-	local dst=$TOOLS_DIR/argo-crds
+argo_crds() { # MAJOR OUT: Argo's minimal CRDs into $TOOLS_DIR/OUT
+	argo_source "$1"
+	local dst=$TOOLS_DIR/$2
 	rm -rf "$dst" && mkdir -p "$dst"
-	cp "$SRC/argo-workflows/manifests/base/crds/minimal/"*.yaml "$dst/"
+	cp "$SRC/argo-workflows$(argo_suffix "$1")/manifests/base/crds/minimal/"*.yaml "$dst/"
+}
+
+build_argo-crds() { argo_crds v3 argo-crds; }
+# v4's release manifests default to the full CRDs (schemas with CEL rules):
+# those go into full/, which the harness installs only when asked.
+build_argo-crds-v4() {
+	argo_crds v4 argo-crds-v4
+	mkdir -p "$TOOLS_DIR/argo-crds-v4/full"
+	cp "$SRC/argo-workflows-v4/manifests/base/crds/full/"*.yaml "$TOOLS_DIR/argo-crds-v4/full/"
 }
 
 build_kubeflow-crds() {
@@ -245,16 +295,18 @@ version_of() {
 	etcd) echo "$ETCD_VERSION" ;;
 	kube-apiserver | kubectl | kubelet | kube-controller-manager | kube-scheduler) echo "$K8S_VERSION" ;;
 	workflow-controller | argoexec | argo | argo-crds) echo "$ARGO_VERSION" ;;
+	workflow-controller-v4 | argoexec-v4 | argo-cli-v4) echo "$ARGO_V4_VERSION" ;;
+	argo-crds-v4) echo "$ARGO_V4_VERSION+full" ;; # minimal, plus full/
 	weed) echo "$SEAWEEDFS_VERSION" ;;
 	# Our own CRDs: the stamp is their content hash, so edits are picked up.
 	kubeflow-crds) cat "$ROOT"/hack/crds/*.yaml | sha256sum | cut -c1-16 ;;
-	*) die "unknown tool $1 (known: ${TOOLS[*]})" ;;
+	*) die "unknown tool $1 (known: ${TOOLS[*]} ${ARGO_V4[*]}; group argo-v4)" ;;
 	esac
 }
 
 output_of() {
 	case $1 in
-	argo-crds | kubeflow-crds) echo "$TOOLS_DIR/$1" ;;
+	argo-crds | argo-crds-v4 | kubeflow-crds) echo "$TOOLS_DIR/$1" ;;
 	*) echo "$BIN/$1" ;;
 	esac
 }
@@ -296,9 +348,15 @@ main() {
 	FORCE=0
 	while [[ $# -gt 0 ]]; do
 		case $1 in
-		--only) only+=("${2:?--only needs a tool name}"); shift 2 ;;
+		--only)
+			case ${2:?--only needs a tool name} in
+			argo-v4 | ARGO_V4) only+=("${ARGO_V4[@]}") ;;
+			*) only+=("$2") ;;
+			esac
+			shift 2
+			;;
 		--force) FORCE=1; shift ;;
-		-h | --help) sed -n '2,9p' "$0"; echo "tools: ${TOOLS[*]}"; exit 0 ;;
+		-h | --help) sed -n '2,14p' "$0"; echo "tools: ${TOOLS[*]}"; echo "argo-v4: ${ARGO_V4[*]}"; exit 0 ;;
 		*) die "unknown argument $1" ;;
 		esac
 	done

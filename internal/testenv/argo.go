@@ -43,15 +43,17 @@ type ArgoOptions struct {
 type ArgoController struct {
 	*Process
 	Namespace  string
-	MetricsURL string // http://127.0.0.1:<port>/metrics
+	MetricsURL string      // http://127.0.0.1:<port>/metrics
+	Release    ArgoRelease // which Argo runs (the cluster's)
 }
 
-// StartArgoController starts the Argo workflow-controller for a test, in
-// namespace with extra env, and waits until it is running. It is stopped with
-// the cluster. Skips (or fails under CI) when workflow-controller is missing.
+// StartArgoController starts the Argo workflow-controller (of the cluster's
+// release, c.Argo) for a test, in namespace with extra env, and waits until
+// it is running. It is stopped with the cluster. Skips (or fails under CI)
+// when workflow-controller is missing.
 func (c *Cluster) StartArgoController(t testing.TB, namespace string, env map[string]string) *ArgoController {
 	t.Helper()
-	RequireTools(t, WorkflowController)
+	RequireTools(t, c.Argo.WorkflowController)
 	ctx, cancel := context.WithTimeout(context.Background(), StartTimeout)
 	defer cancel()
 	a, err := c.StartArgo(ctx, ArgoOptions{Namespace: namespace, Env: env})
@@ -102,11 +104,11 @@ func (c *Cluster) startArgoOnce(ctx context.Context, opts ArgoOptions) (*ArgoCon
 	}
 	args := append([]string{"--kubeconfig=" + c.KubeconfigPath, "--namespace=" + opts.Namespace,
 		"--executor-plugins"}, opts.Args...)
-	p, err := c.start(WorkflowController, args, argoEnv(opts.Env))
+	p, err := c.start(c.Argo.WorkflowController, args, argoEnv(opts.Env))
 	if err != nil {
 		return nil, err
 	}
-	a := &ArgoController{Process: p, Namespace: opts.Namespace,
+	a := &ArgoController{Process: p, Namespace: opts.Namespace, Release: c.Argo,
 		MetricsURL: fmt.Sprintf("http://127.0.0.1:%d/metrics", ports[0])}
 	if err := pollUntil(ctx, "workflow-controller", p, a.ready); err != nil {
 		if exited, _ := p.Exited(); !exited { // an exit error has the tail already

@@ -22,7 +22,12 @@ type Options struct {
 	// Dir is the working directory (certs, etcd data, logs, kubeconfig).
 	// Empty means a new temporary directory, removed by Stop.
 	Dir string
-	// SkipDefaultCRDs leaves out DefaultCRDs (Argo minimal + PodDefault).
+	// Argo selects the Argo release ("v3" or "v4", see ArgoFor) whose CRDs
+	// are installed and whose workflow-controller StartArgo runs; empty
+	// means $KFP_PLUGIN_ARGO, and that unset means v3.
+	Argo string
+	// SkipDefaultCRDs leaves out the default CRDs (the release's Argo
+	// minimal CRDs + PodDefault).
 	SkipDefaultCRDs bool
 	// CRDs are extra CRD files or directories of YAML files to install.
 	CRDs []string
@@ -40,6 +45,7 @@ type Options struct {
 type Cluster struct {
 	Dir            string
 	ToolsDir       string
+	Argo           ArgoRelease // the release Options.Argo selected
 	EtcdURL        string
 	Host           string // https://127.0.0.1:<port>
 	KubeconfigPath string
@@ -85,7 +91,14 @@ func newCluster(opts Options) (*Cluster, error) {
 			return nil, err
 		}
 	}
-	c := &Cluster{ToolsDir: tools, Dir: opts.Dir}
+	argo, err := ArgoFor(opts.Argo)
+	if opts.Argo == "" {
+		argo, err = SelectedArgo()
+	}
+	if err != nil {
+		return nil, err
+	}
+	c := &Cluster{ToolsDir: tools, Dir: opts.Dir, Argo: argo}
 	if c.Dir == "" {
 		dir, err := os.MkdirTemp("", "kfp-testenv-")
 		if err != nil {
@@ -125,7 +138,7 @@ func (c *Cluster) boot(ctx context.Context, opts Options) error {
 	}
 	crds := opts.CRDs
 	if !opts.SkipDefaultCRDs {
-		crds = append(DefaultCRDs(c.ToolsDir), crds...)
+		crds = append(c.Argo.DefaultCRDs(c.ToolsDir), crds...)
 	}
 	return c.InstallCRDs(ctx, crds...)
 }

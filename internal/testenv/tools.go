@@ -27,6 +27,60 @@ const (
 // ErrToolsMissing is wrapped by errors about absent tool binaries or CRDs.
 var ErrToolsMissing = errors.New("test tools missing")
 
+// ArgoEnv names the environment variable that selects the Argo release the
+// harness runs: "v3" (or unset) for ArgoV3, "v4" for ArgoV4.
+const ArgoEnv = "KFP_PLUGIN_ARGO"
+
+// ArgoRelease is one Argo build of hack/tools.sh: the version its binaries
+// report, their names in the tools directory and its CRD directory next to
+// that directory.
+type ArgoRelease struct {
+	Name               string // "v3" or "v4", as $KFP_PLUGIN_ARGO names it
+	Version            string
+	WorkflowController string
+	Argoexec           string
+	CLI                string
+	CRDs               string
+	// FullCRDs is the directory, relative to CRDs' parent, of the CRDs with
+	// full schemas (v4's release manifests default to them); "" when
+	// hack/tools.sh does not build them.
+	FullCRDs string
+}
+
+// The Argo releases hack/tools.sh builds. ArgoV3 is the default (what KFP
+// 2.x bundles); ArgoV4 (KFP master's line; the module proxy serves v4.0.5
+// only) is built on request: hack/tools.sh --only argo-v4.
+var (
+	ArgoV3 = ArgoRelease{Name: "v3", Version: "v3.7.18",
+		WorkflowController: WorkflowController, Argoexec: Argoexec, CLI: ArgoCLI, CRDs: "argo-crds"}
+	ArgoV4 = ArgoRelease{Name: "v4", Version: "v4.0.5",
+		WorkflowController: "workflow-controller-v4", Argoexec: "argoexec-v4", CLI: "argo-cli-v4", CRDs: "argo-crds-v4",
+		FullCRDs: "argo-crds-v4/full"}
+)
+
+// Binaries returns the release's binary names.
+func (r ArgoRelease) Binaries() []string { return []string{r.WorkflowController, r.Argoexec, r.CLI} }
+
+// ArgoFor returns the release named "v3" or "v4" ("" is the default, v3).
+func ArgoFor(name string) (ArgoRelease, error) {
+	switch name {
+	case "", ArgoV3.Name:
+		return ArgoV3, nil
+	case ArgoV4.Name:
+		return ArgoV4, nil
+	}
+	return ArgoRelease{}, fmt.Errorf("unknown Argo release %q (want %s or %s)", name, ArgoV3.Name, ArgoV4.Name)
+}
+
+// SelectedArgo returns the release $KFP_PLUGIN_ARGO selects (default v3).
+func SelectedArgo() (ArgoRelease, error) {
+	r, err := ArgoFor(os.Getenv(ArgoEnv))
+	if err != nil {
+		return r, fmt.Errorf("$%s: %w", ArgoEnv, err)
+	}
+	return r, nil
+}
+
 // Tools returns the directory holding the tool binaries: $KFP_PLUGIN_TOOLS if
 // set, else .tools/bin under the repository root (found by walking up from the
 // working directory to go.mod). Directory layout next to it: ../argo-crds and
@@ -84,10 +138,15 @@ func ToolPath(dir, name string) (string, error) {
 }
 
 // DefaultCRDs returns the CRD directories hack/tools.sh installs next to the
-// tools directory: Argo's minimal CRDs and our PodDefault stand-in.
-func DefaultCRDs(toolsDir string) []string {
+// tools directory: the default release's (v3) minimal Argo CRDs and our
+// PodDefault stand-in.
+func DefaultCRDs(toolsDir string) []string { return ArgoV3.DefaultCRDs(toolsDir) }
+
+// DefaultCRDs returns the release's minimal Argo CRDs and our PodDefault
+// stand-in, next to the tools directory.
+func (r ArgoRelease) DefaultCRDs(toolsDir string) []string {
 	base := filepath.Dir(toolsDir)
-	return []string{filepath.Join(base, "argo-crds"), filepath.Join(base, "kubeflow-crds")}
+	return []string{filepath.Join(base, r.CRDs), filepath.Join(base, "kubeflow-crds")}
 }
 
 // ToolsRequired reports whether a missing tool must fail rather than skip.
@@ -96,12 +155,16 @@ func ToolsRequired() bool {
 }
 
 // RequireTools returns the tools directory after checking that the named
-// binaries (and the default CRDs) exist. When they do not, the test is skipped
-// with a hint at hack/tools.sh, or failed under CI=true /
-// KFP_PLUGIN_REQUIRE_TOOLS=1.
+// binaries (and the default CRDs of the release $KFP_PLUGIN_ARGO selects)
+// exist. When they do not, the test is skipped with a hint at hack/tools.sh,
+// or failed under CI=true / KFP_PLUGIN_REQUIRE_TOOLS=1.
 func RequireTools(t testing.TB, names ...string) string {
 	t.Helper()
-	dir, err := checkTools(names)
+	argo, err := SelectedArgo()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, err := checkTools(argo, names)
 	if err == nil {
 		return dir
 	}
@@ -112,7 +175,35 @@ func RequireTools(t testing.TB, names ...string) string {
 	return ""
 }
 
-func checkTools(names []string) (string, error) {
+// RequireArgo is RequireTools for etcd, kube-apiserver and all of the
+// release's binaries and CRDs. A release that is not the selected one
+// ($KFP_PLUGIN_ARGO) is optional: hack/tools.sh builds v4 only on request
+// (--only argo-v4), so its absence skips even under CI=true /
+// KFP_PLUGIN_REQUIRE_TOOLS=1 unless $KFP_PLUGIN_ARGO names it.
+func RequireArgo(t testing.TB, r ArgoRelease) string {
+	t.Helper()
+	selected, err := SelectedArgo()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, err := checkTools(r, append([]string{Etcd, KubeAPIServer}, r.Binaries()...))
+	if err == nil {
+		return dir
+	}
+	if ToolsRequired() && selected == r {
+		t.Fatalf("%v; build them with hack/tools.sh (not skipping: CI=true or KFP_PLUGIN_REQUIRE_TOOLS=1, and $%s=%s)",
+			err, ArgoEnv, r.Name)
+		return ""
+	}
+	if r == ArgoV3 {
+		t.Skipf("skipping: %v; build them with hack/tools.sh", err)
+	} else {
+		t.Skipf("skipping: %v; build them with hack/tools.sh --only argo-%s", err, r.Name)
+	}
+	return ""
+}
+
+func checkTools(argo ArgoRelease, names []string) (string, error) {
 	dir, err := Tools()
 	if err != nil {
 		return "", err
@@ -122,7 +213,7 @@ func checkTools(names []string) (string, error) {
 			return "", err
 		}
 	}
-	for _, crds := range DefaultCRDs(dir) {
+	for _, crds := range argo.DefaultCRDs(dir) {
 		if _, err := existingDir(crds, "CRD directory"); err != nil {
 			return "", err
 		}

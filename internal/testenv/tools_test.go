@@ -66,3 +66,57 @@ func TestToolVersions(t *testing.T) {
 		}
 	}
 }
+
+func TestArgoReleaseSelection(t *testing.T) {
+	for _, tc := range []struct {
+		env  string
+		want ArgoRelease
+		err  bool
+	}{
+		{"", ArgoV3, false},
+		{"v3", ArgoV3, false},
+		{"v4", ArgoV4, false},
+		{"v4.1.2", ArgoRelease{}, true},
+	} {
+		t.Setenv(ArgoEnv, tc.env)
+		got, err := SelectedArgo()
+		if (err != nil) != tc.err || got != tc.want {
+			t.Errorf("%s=%q: SelectedArgo = %+v, %v", ArgoEnv, tc.env, got, err)
+		}
+	}
+	if got := ArgoV4.DefaultCRDs("/cache/bin"); got[0] != "/cache/argo-crds-v4" || got[1] != "/cache/kubeflow-crds" {
+		t.Errorf("v4 CRDs = %v", got)
+	}
+	if got := DefaultCRDs("/cache/bin"); got[0] != "/cache/argo-crds" {
+		t.Errorf("default CRDs = %v, want v3's", got)
+	}
+}
+
+// TestRequireArgoV4IsOptional: hack/tools.sh builds v4 only on request, so
+// its absence skips even under KFP_PLUGIN_REQUIRE_TOOLS=1 unless
+// KFP_PLUGIN_ARGO=v4 asks for it.
+func TestRequireArgoV4IsOptional(t *testing.T) {
+	t.Setenv(ToolsEnv, t.TempDir()) // exists, but holds no binaries
+	t.Setenv("CI", "")
+	for _, tc := range []struct {
+		require, argo string
+		wantFail      bool
+	}{
+		{"", "", false},
+		{"1", "", false},
+		{"1", "v3", false},
+		{"", "v4", false},
+		{"1", "v4", true},
+	} {
+		t.Setenv("KFP_PLUGIN_REQUIRE_TOOLS", tc.require)
+		t.Setenv(ArgoEnv, tc.argo)
+		r := &recordingTB{TB: t}
+		RequireArgo(r, ArgoV4)
+		if tc.wantFail != (r.failed != "") || tc.wantFail == (r.skipped != "") {
+			t.Errorf("REQUIRE=%q ARGO=%q: skipped %q, failed %q; want fail %v", tc.require, tc.argo, r.skipped, r.failed, tc.wantFail)
+		}
+		if r.skipped != "" && !strings.Contains(r.skipped, "hack/tools.sh --only argo-") {
+			t.Errorf("skip message %q does not name hack/tools.sh --only argo-<release>", r.skipped)
+		}
+	}
+}
