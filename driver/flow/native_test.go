@@ -1,0 +1,119 @@
+package flow_test
+
+import (
+	"context"
+	"maps"
+	"net"
+	"slices"
+	"strings"
+	"testing"
+
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/types/known/structpb"
+
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver"
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver/drivertest"
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver/executor"
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver/flow"
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/kfpapi/kfpapitest"
+	pb "github.com/kfp-driver-plugin/kfp-driver-plugin/kfpapi/proto"
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/kube/kubetest"
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/mlpipeline"
+	"github.com/kubeflow/pipelines/api/v2alpha1/go/pipelinespec"
+)
+
+// nativeEnv is a driver on the native line against the API test server,
+// with a run of p stored there.
+func nativeEnv(t *testing.T, p *drivertest.Pipeline, runID string) (*flow.Service, *kfpapitest.Server) {
+	t.Helper()
+	srv := kfpapitest.Start(t, kfpapitest.Options{})
+	host, port, _ := net.SplitHostPort(srv.Addr())
+	b, err := protojson.Marshal(p.Spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := &structpb.Struct{}
+	if err := protojson.Unmarshal(b, spec); err != nil {
+		t.Fatal(err)
+	}
+	srv.AddRun(drivertest.Namespace, &pb.Run{RunId: runID, DisplayName: "run", PipelineSource: &pb.Run_PipelineSpec{PipelineSpec: spec}})
+	tasks := &mlpipeline.Pool{}
+	t.Cleanup(func() { _ = tasks.Close() })
+	svc := flow.New(flow.Deps{Tasks: tasks, Kube: kubetest.New(),
+		Endpoints: driver.Endpoints{MLMDHost: "unused", MLMDPort: "1", MLPipelineHost: host, MLPipelinePort: port}})
+	return svc, srv
+}
+
+func nativeReq(typ driver.Type, runID, parent, task string) *driver.Request {
+	return &driver.Request{Type: typ, Line: driver.LineNative, PipelineName: "add-numbers", RunID: runID, RunName: "wf",
+		Namespace: drivertest.Namespace, ParentTaskID: parent, TaskName: task, IterationIndex: -1,
+		Options: driver.Options{MLPipelineAddress: "ml-pipeline", MLPipelinePort: "8887", PublishLogs: "false", LogLevel: "1"}}
+}
+
+// TestNativeContainerStep: on the native line a CONTAINER call finds its
+// specs in the run's stored pipeline spec, creates its task once (a repeat
+// answers the same task and patch), records its inputs and tells the
+// launcher its task.
+func TestNativeContainerStep(t *testing.T) {
+	p := load(t, "add_numbers.yaml")
+	svc, srv := nativeEnv(t, p, "run-native")
+	ctx := context.Background()
+	root := nativeReq(driver.RootDAG, "run-native", "", "")
+	root.RuntimeConfig = rootConfig(t, p, map[string]any{"a": 1.0, "b": 2.0})
+	res, err := svc.Run(ctx, root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.TaskID == "" || res.Outputs(driver.RootDAG)[driver.OutputParentTaskID] != res.TaskID || res.ExecutionID != 0 {
+		t.Fatalf("root result %+v: want a task ID rendered as %s and no execution ID", res, driver.OutputParentTaskID)
+	}
+	var first *driver.Result
+	for i := 0; i < 2; i++ {
+		r, err := svc.Run(ctx, nativeReq(driver.Container, "run-native", res.TaskID, firstTask(p)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if first == nil {
+			first = r
+		} else if r.PodSpecPatch != first.PodSpecPatch {
+			t.Error("a repeated call rendered another pod spec patch")
+		}
+	}
+	in, err := executor.ExecutorInput(first.PodSpecPatch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(in.GetInputs().GetParameterValues()) == 0 {
+		t.Errorf("no inputs resolved: %v", in)
+	}
+	if !strings.Contains(first.PodSpecPatch, `"--task_id"`) || strings.Contains(first.PodSpecPatch, "--execution_id") {
+		t.Errorf("launcher command is not the native launcher's: %s", first.PodSpecPatch)
+	}
+	if n := srv.Calls("CreateTask"); n != 3 {
+		t.Errorf("%d CreateTask calls, want 3 (root, and the task twice: the server answers the repeat)", n)
+	}
+	t.Log(first.Message)
+}
+
+func rootConfig(t *testing.T, p *drivertest.Pipeline, params map[string]any) *pipelinespec.PipelineJob_RuntimeConfig {
+	t.Helper()
+	cfg := &pipelinespec.PipelineJob_RuntimeConfig{ParameterValues: map[string]*structpb.Value{}}
+	for k, v := range params {
+		val, err := structpb.NewValue(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.ParameterValues[k] = val
+	}
+	return cfg
+}
+
+// firstTask is a root task that depends on no other.
+func firstTask(p *drivertest.Pipeline) string {
+	for _, name := range slices.Sorted(maps.Keys(p.Spec.GetRoot().GetDag().GetTasks())) {
+		if len(p.Spec.GetRoot().GetDag().GetTasks()[name].GetDependentTasks()) == 0 {
+			return name
+		}
+	}
+	return ""
+}
