@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/types/known/structpb"
 
@@ -116,4 +118,42 @@ func firstTask(p *drivertest.Pipeline) string {
 		}
 	}
 	return ""
+}
+
+// TestNativeBadArguments: on the native line, arguments naming what does
+// not exist fail permanently, naming the argument; an API server that is
+// down is transient (Argo asks again).
+func TestNativeBadArguments(t *testing.T) {
+	p := load(t, "add_numbers.yaml")
+	svc, srv := nativeEnv(t, p, "run-bad")
+	ctx := context.Background()
+	root := nativeReq(driver.RootDAG, "run-bad", "", "")
+	root.RuntimeConfig = rootConfig(t, p, map[string]any{"a": 1.0, "b": 2.0})
+	res, err := svc.Run(ctx, root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, c := range map[string]struct {
+		req  *driver.Request
+		want string
+	}{
+		"unknown parent": {nativeReq(driver.Container, "run-bad", "no-such-task", firstTask(p)), "parent_task_id"},
+		"unknown task":   {nativeReq(driver.Container, "run-bad", res.TaskID, "no-such-task"), "task_name"},
+		"unknown run":    {nativeReq(driver.Container, "run-missing", res.TaskID, firstTask(p)), "run_id"},
+		"no parent":      {nativeReq(driver.Container, "run-bad", "", firstTask(p)), "parent_task_id"},
+		"iteration of a non-loop": {func() *driver.Request {
+			r := nativeReq(driver.DAG, "run-bad", res.TaskID, firstTask(p))
+			r.IterationIndex = 0
+			return r
+		}(), "iteration_index"},
+	} {
+		_, err := svc.Run(ctx, c.req)
+		if err == nil || driver.IsTransient(err) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v (transient %v), want a permanent error naming %s", name, err, driver.IsTransient(err), c.want)
+		}
+	}
+	srv.FailWith(status.Error(codes.Unavailable, "down for maintenance"))
+	if _, err := svc.Run(ctx, nativeReq(driver.Container, "run-bad", res.TaskID, firstTask(p))); !driver.IsTransient(err) {
+		t.Errorf("API server unavailable: %v, want a transient error", err)
+	}
 }
