@@ -10,7 +10,9 @@
 // scope path, name, type, iteration) with the stored task; whether this
 // call created it is told by the create time it sent (whole seconds, so a
 // repeat within the same second counts as created, which only changes the
-// message and repeats an idempotent DAG state update).
+// message and repeats an idempotent DAG state update). A repeated call
+// reads its task back and adds the artifact links an earlier call did not
+// get to (the server refuses duplicate links).
 //
 // Round trips: the first call of a run in a process reads the run (and its
 // pipeline version); every DAG or CONTAINER call reads its parent task,

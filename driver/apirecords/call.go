@@ -87,16 +87,42 @@ func (c *call) Write(ctx context.Context, step record.Step) (*record.Written, er
 		return nil, err
 	}
 	w := c.b.written(got, c.info.spec, sent)
-	if w.Created {
-		links := inputLinks(c.req, got.GetTaskId(), c.parentName(), step.Inputs)
-		if out := step.Outputs; out != nil {
-			links = append(links, c.outputLinks(got.GetTaskId(), out)...)
+	links := inputLinks(c.req, got.GetTaskId(), c.parentName(), step.Inputs)
+	if out := step.Outputs; out != nil {
+		links = append(links, c.outputLinks(got.GetTaskId(), out)...)
+	}
+	if len(links) > 0 && !w.Created {
+		// A repeated call: link only what an earlier call did not (it
+		// may have stopped between the task and its links; the server
+		// refuses a duplicate link).
+		if got, err = c.client.GetTask(ctx, c.req.RunID, got.GetTaskId()); err != nil {
+			return nil, err
 		}
-		if err := c.client.LinkArtifacts(ctx, c.req.RunID, links); err != nil {
-			return nil, fmt.Errorf("task %q: linking artifacts: %w", c.req.TaskName, err)
-		}
+		links = slices.DeleteFunc(links, func(l *pb.ArtifactTask) bool { return linkedAlready(got, l) })
+	}
+	if err := c.client.LinkArtifacts(ctx, c.req.RunID, links); err != nil {
+		return nil, fmt.Errorf("task %q: linking artifacts: %w", c.req.TaskName, err)
 	}
 	return w, nil
+}
+
+// linkedAlready reports whether t shows the artifact link l.
+func linkedAlready(t *pb.PipelineTask, l *pb.ArtifactTask) bool {
+	io := t.GetInputs()
+	if l.GetType() == pb.IOType_OUTPUT {
+		io = t.GetOutputs()
+	}
+	for _, a := range io.GetArtifacts() {
+		if a.GetArtifactKey() != l.GetKey() {
+			continue
+		}
+		for _, art := range a.GetArtifacts() {
+			if art.GetArtifactId() == l.GetArtifactId() {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func (c *call) newTask(step record.Step, state pb.PipelineTask_TaskState, sent *timestamppb.Timestamp) *pb.PipelineTask {
