@@ -3,6 +3,8 @@ package apirecords
 import (
 	"context"
 
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver/record"
+
 	pb "github.com/kfp-driver-plugin/kfp-driver-plugin/kfpapi/proto"
 )
 
@@ -44,20 +46,17 @@ func (c *call) Settle(ctx context.Context, dag string) error {
 	return nil
 }
 
+// dagState is the state to record for a DAG with these children; unset
+// while it is not settled.
 func dagState(kids []*pb.PipelineTask, expected int) pb.PipelineTask_TaskState {
-	done, failed := 0, 0
-	for _, k := range kids {
-		switch k.GetState() {
-		case pb.PipelineTask_SUCCEEDED, pb.PipelineTask_CACHED, pb.PipelineTask_SKIPPED:
-			done++
-		case pb.PipelineTask_FAILED:
-			failed++
-		}
+	statuses := make([]record.Status, len(kids))
+	for i, k := range kids {
+		statuses[i] = (&task{t: k}).Status()
 	}
-	switch {
-	case done == expected:
+	switch record.SettledState(statuses, expected) {
+	case record.Succeeded:
 		return pb.PipelineTask_SUCCEEDED
-	case failed > 0:
+	case record.Failed:
 		return pb.PipelineTask_FAILED
 	}
 	return pb.PipelineTask_RUNTIME_STATE_UNSPECIFIED
