@@ -42,7 +42,7 @@ func (c *call) parentName() string       { return c.parent.GetName() }
 
 // Existing finds this call's task among the parent's children.
 func (c *call) Existing(ctx context.Context) (*record.Written, error) {
-	kids, err := c.client.Children(ctx, c.req.RunID, c.parent.GetTaskId())
+	kids, err := c.client.Children(ctx, c.req.RunID, []string{c.parent.GetTaskId()}, c.req.TaskName)
 	if err != nil {
 		return nil, err
 	}

@@ -30,7 +30,7 @@ func (c *call) Settle(ctx context.Context, dag string) error {
 			}
 			expected = len(comp.GetDag().GetTasks())
 		}
-		kids, err := c.client.Children(ctx, c.req.RunID, dag)
+		kids, err := c.client.Children(ctx, c.req.RunID, []string{dag})
 		if err != nil {
 			return err
 		}

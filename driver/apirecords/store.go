@@ -2,11 +2,9 @@ package apirecords
 
 import (
 	"context"
-	"slices"
 	"sync"
 
 	"github.com/kubeflow/pipelines/api/v2alpha1/go/pipelinespec"
-	"golang.org/x/sync/errgroup"
 	"google.golang.org/protobuf/types/known/structpb"
 
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver/record"
@@ -38,32 +36,19 @@ func newStore(c *kfpapi.Client, runID string, spec *runSpec, known ...*pb.Pipeli
 
 func (s *store) wrap(t *pb.PipelineTask) record.Task { return &task{t: t, spec: s.spec} }
 
-// Children lists each parent's children (one ListTasks per parent,
-// concurrently) and keeps those named.
+// Children lists the parents' children with those names in one listing
+// (the server filters).
 func (s *store) Children(ctx context.Context, parents []string, names ...string) ([]record.Task, error) {
-	lists := make([][]*pb.PipelineTask, len(parents))
-	g, gctx := errgroup.WithContext(ctx)
-	for i, p := range parents {
-		g.Go(func() error {
-			var err error
-			lists[i], err = s.client.Children(gctx, s.runID, p)
-			return err
-		})
-	}
-	if err := g.Wait(); err != nil {
+	kids, err := s.client.Children(ctx, s.runID, parents, names...)
+	if err != nil {
 		return nil, err
 	}
-	var out []record.Task
+	out := make([]record.Task, len(kids))
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, l := range lists {
-		for _, t := range l {
-			if len(names) > 0 && !slices.Contains(names, t.GetName()) {
-				continue
-			}
-			s.seen[t.GetTaskId()] = t
-			out = append(out, s.wrap(t))
-		}
+	for i, t := range kids {
+		s.seen[t.GetTaskId()] = t
+		out[i] = s.wrap(t)
 	}
 	return out, nil
 }
