@@ -56,7 +56,7 @@
 // Where KFP's order is arbitrary (ties of random UUIDs, Go map order of
 // merged parameters) this server uses insertion order.
 //
-// Not implemented: ListTasks and ListArtifactTasks filters and other sort
+// Not implemented: ListTasks filters on other keys or operations, ListArtifactTasks filters, other sort
 // orders, ListArtifacts filters other than the uri lookup and sort_by
 // (InvalidArgument); authorization (KFP's SubjectAccessReview: any
 // authenticated principal may touch any run it is not bound away from);
