@@ -26,7 +26,7 @@ import (
 
 // nativeEnv is a driver on the native line against the API test server,
 // with a run of p stored there.
-func nativeEnv(t *testing.T, p *drivertest.Pipeline, runID string) (*flow.Service, *kfpapitest.Server) {
+func nativeEnv(t testing.TB, p *drivertest.Pipeline, runID string) (*flow.Service, *kfpapitest.Server) {
 	t.Helper()
 	srv := kfpapitest.Start(t, kfpapitest.Options{})
 	host, port, _ := net.SplitHostPort(srv.Addr())

@@ -49,7 +49,11 @@ func (s *Server) ListTasks(_ context.Context, req *pb.ListTasksRequest) (*pb.Lis
 		}
 	}
 	var matches []*taskRecord
-	for _, r := range s.taskList {
+	candidates := s.taskList
+	if parentID != "" {
+		candidates = s.byParent[parentID]
+	}
+	for _, r := range candidates {
 		if r.task.GetRunId() == runID && (parentID == "" || r.task.GetParentTaskId() == parentID) && keep(r.task) {
 			matches = append(matches, r)
 		}
