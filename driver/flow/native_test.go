@@ -157,3 +157,18 @@ func TestNativeBadArguments(t *testing.T) {
 		t.Errorf("API server unavailable: %v, want a transient error", err)
 	}
 }
+
+// TestNativeRunIsTheWorkflows: a native call naming another run than its
+// workflow's (the run token would be minted for it) fails before any
+// call to the API server.
+func TestNativeRunIsTheWorkflows(t *testing.T) {
+	p := load(t, "add_numbers.yaml")
+	svc, srv := nativeEnv(t, p, "run-own")
+	req := nativeReq(driver.RootDAG, "run-own", "", "")
+	req.RuntimeConfig = rootConfig(t, p, nil)
+	req.WorkflowUID = "3f2c0d4e-0000-4000-8000-000000000001"
+	_, err := svc.Run(context.Background(), req)
+	if err == nil || !strings.Contains(err.Error(), "run_id") || srv.TotalCalls() != 0 {
+		t.Errorf("run_id of another workflow: %v after %d API calls, want an error naming run_id and none", err, srv.TotalCalls())
+	}
+}
