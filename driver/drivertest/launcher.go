@@ -7,6 +7,7 @@ import (
 	"maps"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/kubeflow/pipelines/api/v2alpha1/go/pipelinespec"
@@ -16,6 +17,7 @@ import (
 	"google.golang.org/protobuf/types/known/structpb"
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver/cache"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver/executor"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/mlmd"
@@ -33,13 +35,27 @@ type Launcher struct {
 	Now       func() time.Time
 }
 
-// Launch is one parsed launcher invocation.
+// Launch is one parsed launcher invocation, of either line's launcher.
 type Launch struct {
+	// Line is the launcher's KFP line: told apart by --task_id (native)
+	// or --execution_id (MLMD).
+	Line         driver.Line
 	PipelineName string
 	RunID        string
-	ExecutionID  int64
+	ExecutionID  int64 // MLMD line
 	Input        *pipelinespec.ExecutorInput
-	Component    *pipelinespec.ComponentSpec
+	// Component is the --component_spec on the MLMD line; the native
+	// launcher gets none (KFP's reads the run's spec), so whoever knows the
+	// spec (the walker) sets it.
+	Component *pipelinespec.ComponentSpec
+
+	// The native line's flags.
+	TaskID       string
+	ParentTaskID string
+	TaskName     string
+	Fingerprint  string
+	// IterationIndex is --iteration_index, -1 when absent.
+	IterationIndex int
 }
 
 // ParseLaunch reads the launcher flags from a pod spec patch.
@@ -56,20 +72,54 @@ func ParseLaunch(patch string) (*Launch, error) {
 		return nil, fmt.Errorf("pod spec patch: main command %q is not a launcher invocation", cmd)
 	}
 	flags := map[string]string{}
-	for i := 1; i+1 < len(cmd); i += 2 {
-		flags[cmd[i]] = cmd[i+1]
+	for i := 1; i < len(cmd)-1; i++ {
+		// Booleans come as --flag=value, the rest as --flag value.
+		if k, v, ok := strings.Cut(cmd[i], "="); ok {
+			flags[k] = v
+			continue
+		}
+		if i+1 < len(cmd)-1 {
+			flags[cmd[i]] = cmd[i+1]
+			i++
+		}
 	}
 	l := &Launch{PipelineName: flags["--pipeline_name"], RunID: flags["--run_id"],
-		Input: &pipelinespec.ExecutorInput{}, Component: &pipelinespec.ComponentSpec{}}
+		Input: &pipelinespec.ExecutorInput{}, IterationIndex: -1}
+	if err := protojson.Unmarshal([]byte(flags["--executor_input"]), l.Input); err != nil {
+		return nil, fmt.Errorf("--executor_input: %w", err)
+	}
+	if _, native := flags["--task_id"]; native {
+		return parseNative(l, flags)
+	}
 	var err error
 	if l.ExecutionID, err = strconv.ParseInt(flags["--execution_id"], 10, 64); err != nil {
 		return nil, fmt.Errorf("--execution_id: %w", err)
 	}
-	if err := protojson.Unmarshal([]byte(flags["--executor_input"]), l.Input); err != nil {
-		return nil, fmt.Errorf("--executor_input: %w", err)
-	}
+	l.Component = &pipelinespec.ComponentSpec{}
 	if err := protojson.Unmarshal([]byte(flags["--component_spec"]), l.Component); err != nil {
 		return nil, fmt.Errorf("--component_spec: %w", err)
+	}
+	return l, nil
+}
+
+// parseNative reads the flags of KFP master's launcher (executor.NativeCommand).
+func parseNative(l *Launch, flags map[string]string) (*Launch, error) {
+	l.Line = driver.LineNative
+	l.TaskID, l.ParentTaskID, l.TaskName, l.Fingerprint = flags["--task_id"], flags["--parent_task_id"], flags["--task_name"], flags["--fingerprint"]
+	switch {
+	case l.TaskID == "":
+		return nil, fmt.Errorf("--task_id is empty")
+	case l.ParentTaskID == "":
+		return nil, fmt.Errorf("--parent_task_id is empty")
+	case l.TaskName == "":
+		return nil, fmt.Errorf("--task_name is empty")
+	}
+	if s, ok := flags["--iteration_index"]; ok {
+		i, err := strconv.Atoi(s)
+		if err != nil || i < 0 {
+			return nil, fmt.Errorf("--iteration_index %q: want a non-negative integer", s)
+		}
+		l.IterationIndex = i
 	}
 	return l, nil
 }
