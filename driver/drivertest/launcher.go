@@ -1,6 +1,7 @@
 package drivertest
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -41,9 +42,12 @@ type Launch struct {
 	// or --execution_id (MLMD).
 	Line         driver.Line
 	PipelineName string
-	RunID        string
-	ExecutionID  int64 // MLMD line
-	Input        *pipelinespec.ExecutorInput
+	// Namespace is the pod's namespace; "" when the command leaves it to
+	// the pod's environment, which the launcher's own Namespace stands for.
+	Namespace   string
+	RunID       string
+	ExecutionID int64 // MLMD line
+	Input       *pipelinespec.ExecutorInput
 	// Component is the --component_spec on the MLMD line; the native
 	// launcher gets none (KFP's reads the run's spec), so whoever knows the
 	// spec (the walker) sets it.
@@ -85,6 +89,9 @@ func ParseLaunch(patch string) (*Launch, error) {
 	}
 	l := &Launch{PipelineName: flags["--pipeline_name"], RunID: flags["--run_id"],
 		Input: &pipelinespec.ExecutorInput{}, IterationIndex: -1}
+	if ns := flags["--namespace"]; !strings.HasPrefix(ns, "$(") {
+		l.Namespace = ns
+	}
 	if err := protojson.Unmarshal([]byte(flags["--executor_input"]), l.Input); err != nil {
 		return nil, fmt.Errorf("--executor_input: %w", err)
 	}
@@ -152,13 +159,15 @@ func (l *Launcher) Complete(ctx context.Context, launch *Launch, out Outcome) er
 	}
 	if fp := exec.String(mlmd.PropCacheFingerprint); fp != "" && !out.Failed && l.Cache != nil {
 		now := l.now()
-		if err := l.Cache.Record(ctx, cache.Entry{Namespace: l.Namespace, PipelineName: launch.PipelineName,
+		if err := l.Cache.Record(ctx, cache.Entry{Namespace: l.namespace(launch), PipelineName: launch.PipelineName,
 			RunID: launch.RunID, ExecutionID: exec.ID(), Fingerprint: fp, StartedAt: now, FinishedAt: now}); err != nil {
 			return err
 		}
 	}
 	return l.MLMD.PropagateDAGState(ctx, run, exec.ParentDAGID())
 }
+
+func (l *Launcher) namespace(launch *Launch) string { return cmp.Or(launch.Namespace, l.Namespace) }
 
 func (l *Launcher) now() time.Time {
 	if l.Now != nil {
@@ -182,7 +191,7 @@ func (l *Launcher) publish(ctx context.Context, run *mlmd.Run, exec *mlmd.Execut
 	}
 	e.CustomProperties[mlmd.PropOutputs] = mlmd.StructValue(outputs)
 	e.CustomProperties[mlmd.PropPodName] = mlmd.StringValue("pod-" + strconv.FormatInt(exec.ID(), 10))
-	e.CustomProperties[mlmd.PropNamespace] = mlmd.StringValue(l.Namespace)
+	e.CustomProperties[mlmd.PropNamespace] = mlmd.StringValue(l.namespace(launch))
 	return l.MLMD.UpdateExecution(ctx, run, e, refs)
 }
 

@@ -1,6 +1,7 @@
 package drivertest
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"maps"
@@ -29,7 +30,8 @@ import (
 // clients, not the driver's API client, so it checks the driver rather
 // than sharing its assumptions.
 type NativeLauncher struct {
-	Conn      grpc.ClientConnInterface
+	Conn grpc.ClientConnInterface
+	// Namespace is where artifacts are created when the launch names none.
 	Namespace string
 	Now       func() time.Time
 
@@ -127,7 +129,7 @@ func (l *NativeLauncher) outputArtifacts(launch *Launch, out Outcome) ([]*pb.Cre
 			if n > 1 {
 				uri += "/" + strconv.Itoa(i)
 			}
-			for _, a := range apiArtifacts(ra, key, uri, l.Namespace) {
+			for _, a := range apiArtifacts(ra, key, uri, cmp.Or(launch.Namespace, l.Namespace)) {
 				r := &pb.CreateArtifactRequest{RunId: launch.RunID, TaskId: launch.TaskID, ProducerKey: key, Artifact: a}
 				if launch.IterationIndex >= 0 {
 					it := int64(launch.IterationIndex)

@@ -1,6 +1,7 @@
 package drivertest
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/url"
@@ -20,6 +21,7 @@ import (
 // no driver: KFP master's launcher in importer mode creates their task).
 type NativeImport struct {
 	RunID        string
+	Namespace    string // "": the launcher's
 	ParentTaskID string
 	TaskName     string // the task's key in its DAG
 	Task         *pipelinespec.PipelineTaskSpec
@@ -72,7 +74,7 @@ func (l *NativeLauncher) Import(ctx context.Context, imp NativeImport) (*pb.Pipe
 	}
 	_, err = l.artifacts().CreateArtifact(ctx, &pb.CreateArtifactRequest{RunId: imp.RunID, TaskId: task.GetTaskId(),
 		ProducerKey: imp.OutputKey, IterationIndex: iteration, ReuseIfExists: !imp.Spec.GetReimport(),
-		Artifact: &pb.Artifact{Name: artifactName(uri), Type: typ, Uri: &uri, Metadata: md, Namespace: l.Namespace}})
+		Artifact: &pb.Artifact{Name: artifactName(uri), Type: typ, Uri: &uri, Metadata: md, Namespace: cmp.Or(imp.Namespace, l.Namespace)}})
 	if err != nil {
 		return nil, fmt.Errorf("native importer %q: creating its artifact: %w", imp.TaskName, err)
 	}

@@ -102,6 +102,9 @@ func (wk *walk) container(ctx context.Context, name string, task *pipelinespec.P
 		return failed, fmt.Errorf("task %q: %w", name, err)
 	}
 	step.Launch = launch
+	if launch.Namespace == "" { // the kubelet's $(NAMESPACE): the run's
+		launch.Namespace = wk.Base.Namespace
+	}
 	out := Outcome{Parameters: wk.outputs(name, comp), Failed: wk.Fail[name]}
 	if wk.native() {
 		if launch.Line != driver.LineNative {
@@ -128,7 +131,7 @@ func (wk *walk) importer(ctx context.Context, name string, task *pipelinespec.Pi
 		key = k
 	}
 	if wk.native() {
-		_, err := wk.Native.Import(ctx, NativeImport{RunID: wk.Base.RunID, ParentTaskID: parent.TaskID, TaskName: name,
+		_, err := wk.Native.Import(ctx, NativeImport{RunID: wk.Base.RunID, Namespace: wk.Base.Namespace, ParentTaskID: parent.TaskID, TaskName: name,
 			Task: task, Spec: spec, OutputKey: key, IterationIndex: -1})
 		return err
 	}
