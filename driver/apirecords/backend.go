@@ -26,7 +26,6 @@ package apirecords
 import (
 	"context"
 	"fmt"
-	"strings"
 	"sync"
 	"time"
 
@@ -138,8 +137,16 @@ func (b *Backend) Open(ctx context.Context, req *driver.Request) (record.Call, e
 	if err != nil {
 		return nil, err
 	}
-	return &call{b: b, client: client, info: info, parent: parent, req: hydrated, scope: scope,
-		store: newStore(client, req.RunID, info.spec, parent), name: stepName(req)}, nil
+	st := newStore(client, req.RunID, info.spec, parent)
+	var rec record.Task = &task{t: parent, spec: info.spec}
+	if req.IterationIndex >= 0 && isLoop(parent) {
+		// A task of a ParallelFor's iteration: its parent is the loop.
+		if rec, err = st.iteration(parent, req.IterationIndex); err != nil {
+			return nil, err
+		}
+	}
+	return &call{b: b, client: client, info: info, parent: parent, parentRec: rec, req: hydrated, scope: scope,
+		store: st, name: stepName(req)}, nil
 }
 
 // parent reads the parent DAG task, once per process: what a call uses of
@@ -160,18 +167,11 @@ func (b *Backend) parent(ctx context.Context, client *kfpapi.Client, req *driver
 }
 
 // hydrate fills the specs the native line does not pass: the task below
-// the parent's scope path, its component and its container. A loop
-// iteration runs the loop's own task and shares the loop's scope.
+// the parent's scope path, its component and its container. (A task of a
+// loop's iteration has the loop as parent, whose scope runs the body.)
 func hydrate(req *driver.Request, spec *runSpec, parentScope string) (*driver.Request, string, error) {
-	dagScope, name, scope := parentScope, req.TaskName, parentScope+"."+req.TaskName
-	if req.Type == driver.DAG && req.IterationIndex >= 0 {
-		i := strings.LastIndexByte(parentScope, '.')
-		if i < 0 || parentScope[i+1:] != req.TaskName {
-			return nil, "", fmt.Errorf("iteration_index %d: the parent task (scope %q) is not the loop %q", req.IterationIndex, parentScope, req.TaskName)
-		}
-		dagScope, scope = parentScope[:i], parentScope
-	}
-	c, err := spec.child(dagScope, name)
+	name, scope := req.TaskName, parentScope+"."+req.TaskName
+	c, err := spec.child(parentScope, name)
 	if err != nil {
 		return nil, "", err
 	}

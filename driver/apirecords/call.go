@@ -2,12 +2,15 @@ package apirecords
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
 	"strings"
 
 	"github.com/kubeflow/pipelines/api/v2alpha1/go/pipelinespec"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/structpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -23,16 +26,19 @@ type call struct {
 	b      *Backend
 	client *kfpapi.Client
 	info   *runInfo
-	parent *pb.PipelineTask
-	req    *driver.Request // with the specs found in the run
-	scope  string          // this task's scope path
-	store  *store
-	name   string
+	parent *pb.PipelineTask // the parent task (a loop for its iterations' tasks)
+	// parentRec is the parent as decisions read it: the iteration of the
+	// loop for its tasks.
+	parentRec record.Task
+	req       *driver.Request // with the specs found in the run
+	scope     string          // this task's scope path
+	store     *store
+	name      string
 }
 
 var _ record.Call = (*call)(nil)
 
-func (c *call) Parent() record.Task      { return &task{t: c.parent, spec: c.info.spec} }
+func (c *call) Parent() record.Task      { return c.parentRec }
 func (c *call) Store() record.Store      { return c.store }
 func (c *call) PipelineRoot() string     { return c.info.root }
 func (c *call) StepName() string         { return c.name }
@@ -91,19 +97,40 @@ func (c *call) Write(ctx context.Context, step record.Step) (*record.Written, er
 	if out := step.Outputs; out != nil {
 		links = append(links, c.outputLinks(got.GetTaskId(), out)...)
 	}
-	if len(links) > 0 && !w.Created {
-		// A repeated call: link only what an earlier call did not (it
-		// may have stopped between the task and its links; the server
-		// refuses a duplicate link).
-		if got, err = c.client.GetTask(ctx, c.req.RunID, got.GetTaskId()); err != nil {
-			return nil, err
-		}
-		links = slices.DeleteFunc(links, func(l *pb.ArtifactTask) bool { return linkedAlready(got, l) })
-	}
-	if err := c.client.LinkArtifacts(ctx, c.req.RunID, links); err != nil {
+	if err := c.link(ctx, got.GetTaskId(), links, w.Created); err != nil {
 		return nil, fmt.Errorf("task %q: linking artifacts: %w", c.req.TaskName, err)
 	}
 	return w, nil
+}
+
+// link makes the task's artifact links. A repeated call (or one that only
+// looks first, its create answered within the same second as an earlier
+// call's) links only what the task does not show yet: an earlier call may
+// have stopped between the task and its links, and the server refuses a
+// duplicate link.
+func (c *call) link(ctx context.Context, taskID string, links []*pb.ArtifactTask, first bool) error {
+	if len(links) == 0 {
+		return nil
+	}
+	if first {
+		err := c.client.LinkArtifacts(ctx, c.req.RunID, links)
+		if err == nil || driver.IsTransient(err) || isUnavailable(err) {
+			return err
+		}
+	}
+	t, err := c.client.GetTask(ctx, c.req.RunID, taskID)
+	if err != nil {
+		return err
+	}
+	return c.client.LinkArtifacts(ctx, c.req.RunID, slices.DeleteFunc(links, func(l *pb.ArtifactTask) bool { return linkedAlready(t, l) }))
+}
+
+func isUnavailable(err error) bool {
+	switch status.Code(err) { // sees through wrapping
+	case codes.Unavailable, codes.DeadlineExceeded:
+		return true
+	}
+	return errors.Is(err, context.DeadlineExceeded)
 }
 
 // linkedAlready reports whether t shows the artifact link l.

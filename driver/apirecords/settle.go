@@ -14,6 +14,7 @@ import (
 // (succeeded, cached, skipped) succeeds; one with a failed child fails;
 // the root is left to the API server.
 func (c *call) Settle(ctx context.Context, dag string) error {
+	dag, _, _ = splitRef(dag) // an iteration settles its loop
 	for dag != "" {
 		t, err := c.client.GetTask(ctx, c.req.RunID, dag)
 		if err != nil {
@@ -22,13 +23,13 @@ func (c *call) Settle(ctx context.Context, dag string) error {
 		if t.GetType() == pb.PipelineTask_ROOT {
 			return nil
 		}
-		expected, ok := (&task{t: t}).IterationCount()
-		if !ok {
-			comp, err := c.spec().component(t.GetScopePath())
-			if err != nil {
-				return err
-			}
-			expected = len(comp.GetDag().GetTasks())
+		comp, err := c.spec().component(t.GetScopePath())
+		if err != nil {
+			return err
+		}
+		expected := len(comp.GetDag().GetTasks())
+		if isLoop(t) { // each iteration runs the body's tasks
+			expected *= int(t.GetTypeAttributes().GetIterationCount())
 		}
 		kids, err := c.client.Children(ctx, c.req.RunID, []string{dag})
 		if err != nil {

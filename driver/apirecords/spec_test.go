@@ -37,8 +37,9 @@ func testSpec(t *testing.T) *runSpec {
 	return spec
 }
 
-// TestHydrate: each call finds its task below the parent's scope path; an
-// iteration runs the loop's task in the loop's scope.
+// TestHydrate: each call finds its task below the parent's scope path (a
+// task of a loop's iteration below the loop's, whose component is the
+// body).
 func TestHydrate(t *testing.T) {
 	spec := testSpec(t)
 	for _, c := range []struct {
@@ -51,9 +52,7 @@ func TestHydrate(t *testing.T) {
 		wantErr     string
 	}{
 		{"loop", driver.DAG, "root", "for-loop-1", -1, "root.for-loop-1", ""},
-		{"iteration", driver.DAG, "root.for-loop-1", "for-loop-1", 1, "root.for-loop-1", ""},
-		{"container in an iteration", driver.Container, "root.for-loop-1", "print", -1, "root.for-loop-1.print", ""},
-		{"iteration under another task", driver.DAG, "root", "for-loop-1", 0, "", "iteration_index"},
+		{"container in an iteration", driver.Container, "root.for-loop-1", "print", 2, "root.for-loop-1.print", ""},
 		{"unknown task", driver.Container, "root", "nope", -1, "", "task_name"},
 		{"unknown scope", driver.Container, "root.nope", "print", -1, "", "no task \"nope\""},
 		{"foreign scope", driver.Container, "other", "print", -1, "", "does not start at"},

@@ -12,7 +12,7 @@ import (
 
 // task runs one task of a DAG: a DAG task (maybe a ParallelFor), an
 // importer or a container.
-func (wk *walk) task(ctx context.Context, name string, task *pipelinespec.PipelineTaskSpec, parent *driver.Result, path string) (status, error) {
+func (wk *walk) task(ctx context.Context, name string, task *pipelinespec.PipelineTaskSpec, parent dagRef, path string) (status, error) {
 	comp, err := wk.component(task)
 	if err != nil {
 		return failed, err
@@ -32,20 +32,20 @@ func (wk *walk) task(ctx context.Context, name string, task *pipelinespec.Pipeli
 
 // request is a DAG or CONTAINER call under parent (the enclosing DAG's
 // driver result) as the plugin decodes it for the walk's line.
-func (wk *walk) request(t driver.Type, name string, task *pipelinespec.PipelineTaskSpec, comp *pipelinespec.ComponentSpec, parent *driver.Result, iteration int) *driver.Request {
+func (wk *walk) request(t driver.Type, name string, task *pipelinespec.PipelineTaskSpec, comp *pipelinespec.ComponentSpec, parent dagRef, iteration int) *driver.Request {
 	req := wk.Base
 	req.Type, req.TaskName, req.IterationIndex = t, name, iteration
 	if wk.native() {
-		req.ParentTaskID = parent.TaskID
+		req.ParentTaskID, req.IterationIndex = parent.res.TaskID, parent.iteration
 		return &req
 	}
-	req.DAGExecutionID = parent.ExecutionID
+	req.DAGExecutionID = parent.res.ExecutionID
 	req.Task = proto.Clone(task).(*pipelinespec.PipelineTaskSpec)
 	req.Component = comp
 	return &req
 }
 
-func (wk *walk) dagTask(ctx context.Context, name string, task *pipelinespec.PipelineTaskSpec, comp *pipelinespec.ComponentSpec, parent *driver.Result, path string) (status, error) {
+func (wk *walk) dagTask(ctx context.Context, name string, task *pipelinespec.PipelineTaskSpec, comp *pipelinespec.ComponentSpec, parent dagRef, path string) (status, error) {
 	res, err := wk.call(ctx, wk.request(driver.DAG, name, task, comp, parent, -1), path, name)
 	if err != nil {
 		return failed, err
@@ -54,15 +54,19 @@ func (wk *walk) dagTask(ctx context.Context, name string, task *pipelinespec.Pip
 		return skipped, nil
 	}
 	if task.GetParameterIterator() == nil && task.GetArtifactIterator() == nil {
-		return wk.dag(ctx, comp, res, path)
+		return wk.dag(ctx, comp, dagRef{res, parent.iteration}, path)
 	}
 	result := succeeded
 	for i := range *res.IterationCount {
-		it, err := wk.call(ctx, wk.request(driver.DAG, name, task, comp, res, i), fmt.Sprintf("%s[%d]", path, i), name)
-		if err != nil {
-			return failed, err
+		body := dagRef{res, i} // native: the loop's tasks run under the loop itself
+		if !wk.native() {      // MLMD: an iteration DAG call, its tasks under it
+			it, err := wk.call(ctx, wk.request(driver.DAG, name, task, comp, dagRef{res, -1}, i), fmt.Sprintf("%s[%d]", path, i), name)
+			if err != nil {
+				return failed, err
+			}
+			body = dagRef{it, -1}
 		}
-		st, err := wk.dag(ctx, comp, it, fmt.Sprintf("%s[%d]", path, i))
+		st, err := wk.dag(ctx, comp, body, fmt.Sprintf("%s[%d]", path, i))
 		if err != nil {
 			return failed, err
 		}
@@ -74,7 +78,7 @@ func (wk *walk) dagTask(ctx context.Context, name string, task *pipelinespec.Pip
 }
 
 func (wk *walk) container(ctx context.Context, name string, task *pipelinespec.PipelineTaskSpec, comp *pipelinespec.ComponentSpec,
-	ctr *pipelinespec.PipelineDeploymentConfig_PipelineContainerSpec, parent *driver.Result, path string) (status, error) {
+	ctr *pipelinespec.PipelineDeploymentConfig_PipelineContainerSpec, parent dagRef, path string) (status, error) {
 	req := wk.request(driver.Container, name, task, comp, parent, -1)
 	if !wk.native() {
 		req.Container = ctr
@@ -125,21 +129,21 @@ func (wk *walk) container(ctx context.Context, name string, task *pipelinespec.P
 }
 
 func (wk *walk) importer(ctx context.Context, name string, task *pipelinespec.PipelineTaskSpec, comp *pipelinespec.ComponentSpec,
-	spec *pipelinespec.PipelineDeploymentConfig_ImporterSpec, parent *driver.Result) error {
+	spec *pipelinespec.PipelineDeploymentConfig_ImporterSpec, parent dagRef) error {
 	key := "artifact"
 	for k := range comp.GetOutputDefinitions().GetArtifacts() {
 		key = k
 	}
 	if wk.native() {
-		_, err := wk.Native.Import(ctx, NativeImport{RunID: wk.Base.RunID, Namespace: wk.Base.Namespace, ParentTaskID: parent.TaskID, TaskName: name,
-			Task: task, Spec: spec, OutputKey: key, IterationIndex: -1})
+		_, err := wk.Native.Import(ctx, NativeImport{RunID: wk.Base.RunID, Namespace: wk.Base.Namespace, ParentTaskID: parent.res.TaskID, TaskName: name,
+			Task: task, Spec: spec, OutputKey: key, IterationIndex: parent.iteration})
 		return err
 	}
-	run, err := wk.MLMD.RunOf(ctx, wk.Base.PipelineName, wk.Base.RunID, parent.ExecutionID)
+	run, err := wk.MLMD.RunOf(ctx, wk.Base.PipelineName, wk.Base.RunID, parent.res.ExecutionID)
 	if err != nil {
 		return err
 	}
-	dag, err := wk.MLMD.ExecutionByID(ctx, parent.ExecutionID)
+	dag, err := wk.MLMD.ExecutionByID(ctx, parent.res.ExecutionID)
 	if err != nil {
 		return err
 	}
@@ -192,4 +196,12 @@ func deref(p *int) int {
 		return -1
 	}
 	return *p
+}
+
+// dagRef is the DAG a task runs under: the DAG step's result and, on the
+// native line inside a ParallelFor, the iteration (there the loop's tasks
+// have the loop itself as parent, with their iteration index); -1 outside.
+type dagRef struct {
+	res       *driver.Result
+	iteration int
 }

@@ -113,7 +113,7 @@ func (w *Walker) Run(ctx context.Context, p *Pipeline) (*Trace, error) {
 		return wk.trace, err
 	}
 	wk.trace.RootID, wk.trace.RootTaskID = res.ExecutionID, res.TaskID
-	_, err = wk.dag(ctx, root, res, "root")
+	_, err = wk.dag(ctx, root, dagRef{res, -1}, "root")
 	return wk.trace, err
 }
 
@@ -137,7 +137,7 @@ func (w *Walker) runtimeParams(root *pipelinespec.ComponentSpec) map[string]*str
 
 // dag runs a DAG's tasks in dependency order and reports whether any
 // failed; parent is the DAG's own driver result.
-func (wk *walk) dag(ctx context.Context, comp *pipelinespec.ComponentSpec, parent *driver.Result, path string) (status, error) {
+func (wk *walk) dag(ctx context.Context, comp *pipelinespec.ComponentSpec, parent dagRef, path string) (status, error) {
 	done := map[string]status{}
 	result := succeeded
 	for _, name := range order(comp.GetDag().GetTasks()) {

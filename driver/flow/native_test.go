@@ -137,15 +137,11 @@ func TestNativeBadArguments(t *testing.T) {
 		req  *driver.Request
 		want string
 	}{
-		"unknown parent": {nativeReq(driver.Container, "run-bad", "no-such-task", firstTask(p)), "parent_task_id"},
-		"unknown task":   {nativeReq(driver.Container, "run-bad", res.TaskID, "no-such-task"), "task_name"},
-		"unknown run":    {nativeReq(driver.Container, "run-missing", res.TaskID, firstTask(p)), "run_id"},
-		"no parent":      {nativeReq(driver.Container, "run-bad", "", firstTask(p)), "parent_task_id"},
-		"iteration of a non-loop": {func() *driver.Request {
-			r := nativeReq(driver.DAG, "run-bad", res.TaskID, firstTask(p))
-			r.IterationIndex = 0
-			return r
-		}(), "iteration_index"},
+		"unknown parent":            {nativeReq(driver.Container, "run-bad", "no-such-task", firstTask(p)), "parent_task_id"},
+		"unknown task":              {nativeReq(driver.Container, "run-bad", res.TaskID, "no-such-task"), "task_name"},
+		"unknown run":               {nativeReq(driver.Container, "run-missing", res.TaskID, firstTask(p)), "run_id"},
+		"no parent":                 {nativeReq(driver.Container, "run-bad", "", firstTask(p)), "parent_task_id"},
+		"a container task as a DAG": {nativeReq(driver.DAG, "run-bad", res.TaskID, firstTask(p)), "component.dag"},
 	} {
 		_, err := svc.Run(ctx, c.req)
 		if err == nil || driver.IsTransient(err) || !strings.Contains(err.Error(), c.want) {
