@@ -240,9 +240,12 @@ func (b *Backend) withLogURI(t *pb.PipelineTask, runRoot, name string) {
 // written is a task as stored; sent is the create time this call sent.
 func (b *Backend) written(t *pb.PipelineTask, spec *runSpec, sent *timestamppb.Timestamp) *record.Written {
 	props := t.GetStatusMetadata().GetCustomProperties()
-	return &record.Written{Task: &task{t: t, spec: spec}, TaskID: t.GetTaskId(),
-		Created:    t.GetCreateTime().AsTime().Equal(sent.AsTime()),
-		CachedFrom: props[propCachedTaskID].GetStringValue(), LogURI: props[propDriverLogsURI].GetStringValue()}
+	w := &record.Written{Task: &task{t: t, spec: spec}, TaskID: t.GetTaskId(),
+		Created: t.GetCreateTime().AsTime().Equal(sent.AsTime()), LogURI: props[propDriverLogsURI].GetStringValue()}
+	if id := props[propCachedTaskID].GetStringValue(); id != "" {
+		w.CachedFrom = "task " + id
+	}
+	return w
 }
 
 // The status metadata properties this driver adds (KFP's native driver
