@@ -440,7 +440,7 @@ func admissionWebhook(args []string) error {
 	fs.StringVar(&cfg.ConfigMapName, "configmap", pluginconfig.ConfigMapName, "plugin ConfigMap with the agent pod labels and annotations")
 	fs.BoolVar(&cfg.Workflows.ConvertNativeLine, "convert-native-line", false,
 		"also convert workflows compiled by KFP master (the native line, no ML Metadata); off: they keep KFP's driver pods and get the "+
-			webhook.NotConvertedAnnotation+" annotation, since the plugin's driver does not serve that line yet")
+			webhook.NotConvertedAnnotation+" annotation (opt-in: the native line is tested against the in-repo API server, not yet a real KFP master one)")
 	fs.DurationVar(&cfg.AgentPatchRate, "agent-patch-rate", webhook.DefaultAgentPatchRate,
 		"cap on the agent pods' ARGO_AGENT_PATCH_RATE (how long a driver result may wait before Argo sees it); 0: leave it")
 	cpu := fs.String("agent-cpu-limit", webhook.DefaultAgentCPULimit.String(),

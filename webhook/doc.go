@@ -7,9 +7,9 @@
 //     ConvertedAnnotation). Nothing to convert, already converted, opted out
 //     (OptOutAnnotation) or not understood: no patch. A workflow of KFP
 //     master's native line is left to its driver pods unless
-//     Workflows.ConvertNativeLine (--convert-native-line) is set, since the
-//     plugin's driver does not serve that line yet: its patch is only the
-//     NotConvertedAnnotation saying so.
+//     Workflows.ConvertNativeLine (--convert-native-line) is set (opt-in: the
+//     line is tested against the in-repo API server, not yet a real KFP
+//     master one): its patch is only the NotConvertedAnnotation saying so.
 //   - agent pods (CREATE): the admin's driver pod labels and annotations from
 //     the plugin ConfigMap are added, keys the pod has are never overridden;
 //     and the agent's ARGO_AGENT_PATCH_RATE is capped (AgentPods.PatchRate),

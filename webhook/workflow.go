@@ -29,14 +29,14 @@ const (
 // Workflows configures the workflow admissions.
 type Workflows struct {
 	// ConvertNativeLine converts workflows compiled by KFP master (the
-	// native line, no ML Metadata) too. Off by default: the plugin's driver
-	// does not serve that line yet, so their runs would fail; left alone,
-	// they run with KFP's own driver pods.
+	// native line, no ML Metadata) too. Off by default: the driver's native
+	// line is tested against the in-repo API server, not yet against a
+	// real KFP master one; left alone, they run with KFP's own driver pods.
 	ConvertNativeLine bool
 }
 
 // nativeLineReason is the annotation's and warning's text.
-const nativeLineReason = "KFP master (native line) driver templates %s: the driver plugin does not serve that line yet, " +
+const nativeLineReason = "KFP master (native line) driver templates %s: the webhook converts that line only when asked, " +
 	"so the workflow runs with KFP's driver pods (the webhook's --convert-native-line converts it)"
 
 // mutate converts KFP's driver templates of a workflow being created. The
