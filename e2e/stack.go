@@ -40,6 +40,11 @@ type Options struct {
 	// ArgoEnv overrides the controller's environment; nil means
 	// FastArgoEnv.
 	ArgoEnv map[string]string
+	// Argo selects the Argo release ("v3", "v4"; "" is $KFP_PLUGIN_ARGO's,
+	// see testenv.SelectedArgo). A v4 stack runs KFP master's native line:
+	// the webhook converts native workflows (--convert-native-line) and
+	// runs are stored in the API test server (RunNative).
+	Argo string
 }
 
 // FastArgoEnv are the controller settings the suite runs with (Argo's
@@ -58,6 +63,8 @@ type Stack struct {
 	Timings   *Timings
 	PluginBin string
 	Dir       string
+	// Native: this stack runs KFP master's native-line workflows (Argo v4).
+	Native bool
 
 	opts            Options
 	removeDir       bool
@@ -144,11 +151,12 @@ func (s *Stack) makeDir() error {
 }
 
 func (s *Stack) startCluster(ctx context.Context) error {
-	c, err := testenv.Start(ctx, testenv.Options{ToolsDir: s.opts.ToolsDir, Dir: filepath.Join(s.Dir, "cluster"), ForNode: true})
+	c, err := testenv.Start(ctx, testenv.Options{ToolsDir: s.opts.ToolsDir, Dir: filepath.Join(s.Dir, "cluster"), ForNode: true, Argo: s.opts.Argo})
 	if err != nil {
 		return err
 	}
 	s.Cluster = c
+	s.Native = c.Argo.Name == testenv.ArgoV4.Name
 	if s.Workflows, err = wfclient.NewForConfig(c.RESTConfig); err != nil {
 		return err
 	}
