@@ -35,8 +35,8 @@ type harness struct {
 	store blobs // artifacts by URI
 
 	mu         sync.Mutex
-	ran        map[string][]string                // namespace -> tasks whose user code ran for real
-	known      map[string][]string                // namespace -> tasks that failed as on KFP, with why
+	ran        map[string][]string                 // namespace -> tasks whose user code ran for real
+	known      map[string][]string                 // namespace -> tasks that failed as on KFP, with why
 	containers map[string]*standin.ContainerReport // launchKey -> its main container from inside
 }
 

@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -11,6 +12,8 @@ import (
 	"testing"
 
 	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
+	"github.com/kubeflow/pipelines/api/v2alpha1/go/pipelinespec"
+	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/internal/testenv"
 	pb "github.com/kfp-driver-plugin/kfp-driver-plugin/kfpapi/proto"
@@ -165,4 +168,67 @@ func testNativeDecisionInArgoGet(t *testing.T, s *Stack) {
 	if !strings.Contains(line, want) || !strings.Contains(line, "✔") {
 		t.Errorf("argo get line of add-numbers-driver: %q, want a succeeded node with %q", line, want)
 	}
+}
+
+// TestNativeSpecs: the spec NativeSpec puts back together for every native
+// corpus workflow decodes, and has every task the workflow's DAG templates
+// name (task-name arguments) in some DAG of it, with a component.
+func TestNativeSpecs(t *testing.T) {
+	root, err := testenv.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := filepath.Glob(filepath.Join(root, NativeCorpusDir, "*.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked := 0
+	for _, path := range files {
+		file := filepath.Base(path)
+		if file == "ray_job_integration_compiled.yaml" {
+			continue // stale upstream (convert/testdata/native/README.md)
+		}
+		s, err := NativeSpec(file)
+		if err != nil {
+			t.Errorf("%s: %v", file, err)
+			continue
+		}
+		b, _ := protojson.Marshal(s)
+		spec := &pipelinespec.PipelineSpec{}
+		if err := (protojson.UnmarshalOptions{DiscardUnknown: true}).Unmarshal(b, spec); err != nil {
+			t.Errorf("%s: %v", file, err)
+			continue
+		}
+		tasks := map[string]bool{}
+		for _, c := range append([]*pipelinespec.ComponentSpec{spec.GetRoot()}, slices.Collect(maps.Values(spec.GetComponents()))...) {
+			for name, task := range c.GetDag().GetTasks() {
+				if spec.GetComponents()[task.GetComponentRef().GetName()] == nil {
+					t.Errorf("%s: task %s: no component %s", file, name, task.GetComponentRef().GetName())
+				}
+				tasks[name] = true
+			}
+		}
+		wf, err := NativeCompiled(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tmpl := range wf.Spec.Templates {
+			for _, task := range dagTasks(tmpl) {
+				for _, p := range task.Arguments.Parameters {
+					if p.Name == "task-name" && !tasks[p.Value.String()] {
+						t.Errorf("%s: the workflow names task %q, the spec has none", file, p.Value.String())
+					}
+				}
+			}
+		}
+		checked++
+	}
+	t.Logf("%d native workflows: specs put back together", checked)
+}
+
+func dagTasks(t wfv1.Template) []wfv1.DAGTask {
+	if t.DAG == nil {
+		return nil
+	}
+	return t.DAG.Tasks
 }

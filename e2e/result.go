@@ -42,7 +42,7 @@ type Launched struct {
 	// after the run; TaskID names it.
 	APITask *pb.PipelineTask
 	TaskID  string
-	Pod       *corev1.Pod     // the executor pod Argo created from the patch
+	Pod     *corev1.Pod // the executor pod Argo created from the patch
 	// Container is its main container as seen from inside.
 	Container *standin.ContainerReport
 }

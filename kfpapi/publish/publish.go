@@ -291,7 +291,7 @@ func Import(ctx context.Context, c *kfpapi.Client, in Importer) (*pb.PipelineTas
 	}
 	task, err := c.CreateTask(ctx, &pb.PipelineTask{Name: in.TaskName, DisplayName: taskSpec.GetTaskInfo().GetName(), RunId: in.RunID,
 		ParentTaskId: &in.ParentTaskID, Type: pb.PipelineTask_IMPORTER, State: pb.PipelineTask_RUNNING, ScopePath: scope,
-		CreateTime: timestamppb.New(now(in.Now).AsTime().Truncate(time.Second)),
+		CreateTime:     timestamppb.New(now(in.Now).AsTime().Truncate(time.Second)),
 		TypeAttributes: &pb.PipelineTask_TypeAttributes{IterationIndex: in.Iteration}})
 	if err != nil {
 		return nil, err
