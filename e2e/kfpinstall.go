@@ -110,6 +110,9 @@ func (s *Stack) hostService(ctx context.Context, ns, name string, port int) erro
 // webhookConfigName is the manifests' MutatingWebhookConfiguration.
 const webhookConfigName = "admission-kfp-driver-plugin"
 
+// webhookDeployment is the standalone install's admission webhook.
+const webhookDeployment = "kfp-driver-plugin-webhook"
+
 // selectProfileNamespaces makes the cluster a standalone and a multi-user
 // install at once: the webhook gets the multi-user overlay's namespace
 // selector (profile namespaces labelled enabled), and the KFP namespace the

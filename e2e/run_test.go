@@ -178,10 +178,16 @@ func runCase(t *testing.T, s *Stack, ns string, c tcase) *Result {
 	if err != nil {
 		t.Fatal(err)
 	}
+	checked := true
 	for _, ch := range checks {
 		if err := ch(r); err != nil {
 			t.Error(err)
+			checked = false
 		}
+	}
+	if !checked {
+		out, _ := s.ArgoCLI(ctx, "get", wf.Name, "-n", ns)
+		t.Logf("argo get %s:\n%s", wf.Name, stepTree(out))
 	}
 	for _, k := range s.KnownFailures(ns) {
 		t.Logf("user code failed as it would on KFP: %s", k)

@@ -7,10 +7,13 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/kubeflow/pipelines/api/v2alpha1/go/pipelinespec"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/structpb"
 
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver/drivertest"
@@ -30,11 +33,32 @@ func isNative(flags map[string]string) bool {
 // suite).
 func apiClient(flags map[string]string) (*kfpapi.Client, func(), error) {
 	addr := net.JoinHostPort(flags["--ml_pipeline_server_address"], flags["--ml_pipeline_server_port"])
-	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()), grpc.WithUnaryInterceptor(retry))
 	if err != nil {
 		return nil, nil, fmt.Errorf("ml-pipeline %s: %w", addr, err)
 	}
 	return kfpapi.New(conn, addr, nil), func() { _ = conn.Close() }, nil
+}
+
+// retry gives each call 30 s and tries again, as the MLMD clients of the
+// test side do, while the server is unreachable, and, for reads, while it
+// is too slow to answer (a starved machine); writes are not repeated once
+// sent.
+func retry(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+	name := method[strings.LastIndexByte(method, '/')+1:]
+	read := strings.HasPrefix(name, "Get") || strings.HasPrefix(name, "List") || name == "FindCachedTask"
+	wait := 250 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		err := invoker(actx, method, req, reply, cc, opts...)
+		cancel()
+		code := status.Code(err)
+		if err == nil || attempt == 6 || !(code == codes.Unavailable || read && code == codes.DeadlineExceeded) {
+			return err
+		}
+		time.Sleep(wait)
+		wait = min(2*wait, 5*time.Second)
+	}
 }
 
 // namespaceFlag is --namespace, or the pod's namespace when the flag came
