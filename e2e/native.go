@@ -133,7 +133,11 @@ func NativeSpec(file string) (*structpb.Struct, error) {
 // suspended (Argo starts no node of a suspended workflow), the run is
 // stored, then the workflow is resumed.
 func (s *Stack) RunNative(ctx context.Context, ns, file string, params map[string]any) (*wfv1.Workflow, error) {
-	created, err := s.SubmitNative(ctx, ns, file, params)
+	return s.runNative(ctx, ns, file, params, true)
+}
+
+func (s *Stack) runNative(ctx context.Context, ns, file string, params map[string]any, cache bool) (*wfv1.Workflow, error) {
+	created, err := s.submitNative(ctx, ns, file, params, cache)
 	if err != nil {
 		return nil, err
 	}
@@ -143,6 +147,10 @@ func (s *Stack) RunNative(ctx context.Context, ns, file string, params map[strin
 // SubmitNative creates, seeds and resumes a native run (see RunNative)
 // without waiting for it.
 func (s *Stack) SubmitNative(ctx context.Context, ns, file string, params map[string]any) (*wfv1.Workflow, error) {
+	return s.submitNative(ctx, ns, file, params, true)
+}
+
+func (s *Stack) submitNative(ctx context.Context, ns, file string, params map[string]any, cache bool) (*wfv1.Workflow, error) {
 	if err := s.PrepareNamespace(ctx, ns); err != nil {
 		return nil, err
 	}
@@ -157,6 +165,11 @@ func (s *Stack) SubmitNative(ctx context.Context, ns, file string, params map[st
 	SetRunDisplayName(wf, RunDisplayName(file))
 	if err := SetRuntimeParameters(wf, params); err != nil {
 		return nil, err
+	}
+	if !cache {
+		if err := WithoutCaching(wf); err != nil {
+			return nil, err
+		}
 	}
 	suspend := true
 	wf.Spec.Suspend = &suspend

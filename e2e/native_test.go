@@ -51,6 +51,18 @@ func runNativeCases(t *testing.T, s *Stack) {
 	parallel(t, "native-observe/driver-decision-in-argo-get", func(t *testing.T) { testNativeDecisionInArgoGet(t, s) })
 }
 
+// runNativeCase runs a native case as RunNative does; unless its
+// behaviour asks for the cache, the run is submitted with caching off, as
+// KFP's API server submits a run with caching disabled: on the native line
+// every succeeded task is a cache entry (FindCachedTask), where on the
+// MLMD line the launcher stand-in records entries only for Behaviour.Cache
+// (a task with another task's component and inputs would hit its cache).
+func (s *Stack) runNativeCase(c tcase) func(context.Context, string, string, map[string]any) (*wfv1.Workflow, error) {
+	return func(ctx context.Context, ns, file string, params map[string]any) (*wfv1.Workflow, error) {
+		return s.runNative(ctx, ns, file, params, c.b.Cache)
+	}
+}
+
 // nativeRecorded: every launch ran as an API server task that ended as its
 // executor pod did, whose recorded input parameters and input artifacts
 // are those of the executor input in its pod spec patch.
@@ -106,12 +118,12 @@ func testNativeCacheHit(t *testing.T, s *Stack, file, producer, consumer string)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*caseTimeout)
 	defer cancel()
 	ns := NamespaceFor("native-cache-" + file)
-	first := runCase(t, s, ns, tcase{file: file})
+	first := runCase(t, s, ns, tcase{file: file, b: Behaviour{Cache: true}})
 	if len(first.Of(producer)) != 1 || len(first.Of(consumer)) != 1 {
 		t.Fatalf("first run: %s", first)
 	}
 	calls := s.svc.API.Calls("FindCachedTask")
-	second := runCase(t, s, ns, tcase{file: file})
+	second := runCase(t, s, ns, tcase{file: file, b: Behaviour{Cache: true}})
 	if len(second.Launches) != 0 {
 		t.Errorf("second run started executor pods: %s", second)
 	}

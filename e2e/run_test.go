@@ -149,7 +149,7 @@ func runCase(t *testing.T, s *Stack, ns string, c tcase) *Result {
 	}
 	run, checks := s.Run, append([]check{convertedByWebhook()}, c.checks...)
 	if s.Native {
-		run, checks = s.RunNative, append(checks, nativeRecorded())
+		run, checks = s.runNativeCase(c), append(checks, nativeRecorded())
 	}
 	if c.viaConvert {
 		run, checks = s.RunConverted, append([]check{notConvertedByWebhook()}, c.checks...)

@@ -106,6 +106,19 @@ func (b *Backend) Root(ctx context.Context, req *driver.Request, _ record.Root) 
 	return b.written(got, info.spec, sent), nil
 }
 
+// Task reads one task of the run.
+func (b *Backend) Task(ctx context.Context, runID, id string) (record.Task, error) {
+	client, err := b.Client()
+	if err != nil {
+		return nil, err
+	}
+	t, err := client.GetTask(ctx, runID, id)
+	if err != nil {
+		return nil, fmt.Errorf("parent_task_id: %w", err)
+	}
+	return &task{t: t}, nil
+}
+
 // Open reads the parent task and finds this call's task in the run's spec.
 func (b *Backend) Open(ctx context.Context, req *driver.Request) (record.Call, error) {
 	client, err := b.Client()
