@@ -164,11 +164,12 @@ func recordedParams(t *pb.PipelineTask) string {
 
 // testNativeDecisionInArgoGet: the v4 argo CLI's `argo get` shows the
 // native driver's decision (its task in the API server, the inputs it
-// resolved) on the driver step's line.
+// resolved, the cache lookup: caching on) on the driver step's line.
 func testNativeDecisionInArgoGet(t *testing.T, s *Stack) {
 	ctx, cancel := context.WithTimeout(context.Background(), caseTimeout)
 	defer cancel()
-	r := runCase(t, s, "native-decision-in-argo-get", tcase{file: "add_numbers.yaml", params: map[string]any{"a": 1, "b": 2}})
+	r := runCase(t, s, "native-decision-in-argo-get", tcase{file: "add_numbers.yaml", params: map[string]any{"a": 1, "b": 2},
+		b: Behaviour{Cache: true}})
 	out, err := s.ArgoCLI(ctx, "get", r.Workflow.Name, "-n", r.Workflow.Namespace)
 	if err != nil {
 		t.Fatal(err)
