@@ -34,11 +34,13 @@ import (
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver/flow"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/driverlog"
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/kfpapi"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/kube"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/objectstore"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/plugin"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/pluginconfig"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/profile"
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/runtoken"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/webhook"
 )
 
@@ -118,6 +120,9 @@ func drive(args []string) error {
 	_, err = driveStep.Run(ctx, args, driveStep.Env{
 		Namespace: plugin.PodNamespace(os.Getenv, plugin.ServiceAccountNamespaceFile),
 		Kube:      kube, Log: os.Stdout,
+		// KFP's driver pod mounts its run token there (KFP without
+		// authentication mounts none: no token is sent).
+		APIToken: runtoken.FileIfPresent(runtoken.KFPTokenPath),
 	})
 	return err
 }
@@ -150,6 +155,9 @@ func serve(args []string) error {
 	fs.DurationVar(&cfg.BodyTimeout, "body-timeout", cfg.BodyTimeout, "longest a request body may take to arrive")
 	fs.DurationVar(&cfg.TransientBudget, "transient-budget", cfg.TransientBudget, "how long one call is retried on transient errors before its node fails")
 	caFile := endpointFlags(fs, &cfg.Endpoints)
+	apiToken := fs.String("api-token", pluginconfig.APITokenRequest, "how the native line's KFP API calls authenticate: "+
+		pluginconfig.APITokenRequest+" (a token of $"+pluginconfig.EnvServiceAccount+", the workflow's account, for the run's audience) or "+
+		pluginconfig.APITokenNone+" (KFP without authentication)")
 	logsEndpoint := fs.String("driver-logs-endpoint", "", "S3 endpoint (http(s)://host[:port]) where each step's driver log is kept, with the key in $"+
 		pluginconfig.DriverLogsAccessKeyEnv+"/$"+pluginconfig.DriverLogsSecretKeyEnv+"; empty: stderr only")
 	fs.Parse(args)
@@ -163,12 +171,16 @@ func serve(args []string) error {
 	if err != nil {
 		return err
 	}
+	tokens, err := runTokens(*apiToken, kube, cfg.PodNamespace, os.Getenv(pluginconfig.EnvServiceAccount))
+	if err != nil {
+		return err
+	}
 	cfg.Metrics = plugin.NewMetrics()
 	logs, err := driverLogUploader(*logsEndpoint, cfg.Metrics)
 	if err != nil {
 		return err
 	}
-	drv := flow.New(flow.Deps{Kube: kube, Endpoints: cfg.Endpoints, DriverLogs: logs != nil})
+	drv := flow.New(flow.Deps{Kube: kube, Endpoints: cfg.Endpoints, DriverLogs: logs != nil, APIToken: tokens})
 	cfg.Driver = drv
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
@@ -178,6 +190,38 @@ func serve(args []string) error {
 		cfg.Driver = driverlog.Recorder{Next: cfg.Driver, Uploader: logs}
 	}
 	return plugin.Serve(ctx, plugin.New(cfg), *addr, *grace, nil)
+}
+
+// runTokens is the native line's token source for --api-token. The
+// sidecar cannot mount KFP's per-run token, so it mints the same one for
+// the workflow's account. Without the account or a Kubernetes client it
+// still starts (the MLMD line needs neither) and native calls fail saying
+// why.
+func runTokens(mode string, k kube.Interface, namespace, account string) (kfpapi.TokenSource, error) {
+	switch mode {
+	case pluginconfig.APITokenNone:
+		return nil, nil
+	case pluginconfig.APITokenRequest:
+	default:
+		return nil, fmt.Errorf("serve: --api-token %q: want %s or %s", mode, pluginconfig.APITokenRequest, pluginconfig.APITokenNone)
+	}
+	tc, _ := k.(kube.TokenCreator)
+	var missing string
+	switch {
+	case tc == nil:
+		missing = "no Kubernetes API client"
+	case account == "":
+		missing = "$" + pluginconfig.EnvServiceAccount + " is not set (re-render the plugin ConfigMap: its sidecar gets it from the downward API)"
+	case namespace == "":
+		missing = "the pod's namespace is unknown"
+	}
+	if missing != "" {
+		glog.Warningf("--api-token=%s: %s; native-line calls will fail", mode, missing)
+		return func(context.Context, string) (string, error) {
+			return "", fmt.Errorf("--api-token=%s: %s", mode, missing)
+		}, nil
+	}
+	return runtoken.NewMinter(tc, namespace, account).Source(), nil
 }
 
 // prepare readies the driver's MLMD while the server starts; calls do not

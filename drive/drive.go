@@ -14,6 +14,7 @@ import (
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver/cmdline"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver/flow"
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/kfpapi"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/kube"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/mlmd"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/mlpipeline"
@@ -27,6 +28,9 @@ const DefaultTransientBudget = 5 * time.Minute
 type Env struct {
 	Namespace string         // the pod's own
 	Kube      kube.Interface // nil: no kfp-launcher ConfigMap, PVC steps fail
+	// APIToken authenticates the native line's KFP API calls (the pod's
+	// projected run token); nil sends none.
+	APIToken kfpapi.TokenSource
 	// MLMD and Tasks are connection pools; nil ones are created.
 	MLMD  *mlmd.Pool
 	Tasks *mlpipeline.Pool
@@ -124,7 +128,7 @@ func Run(ctx context.Context, argv []string, env Env) (*driver.Result, error) {
 	if err := loadCA(&step.Endpoints, step.Request.Options.CACertPath); err != nil {
 		return nil, err
 	}
-	svc := flow.New(flow.Deps{Kube: env.Kube, MLMD: env.MLMD, Tasks: env.Tasks, Endpoints: step.Endpoints})
+	svc := flow.New(flow.Deps{Kube: env.Kube, MLMD: env.MLMD, Tasks: env.Tasks, Endpoints: step.Endpoints, APIToken: env.APIToken})
 	res, err := runWithRetries(ctx, svc, step.Request, env)
 	if err != nil {
 		return nil, err

@@ -96,6 +96,15 @@ type Request struct {
 	Options Options
 }
 
+// IterationDriver reports whether the call starts one iteration of a
+// ParallelFor: the MLMD line's iteration DAG driver, whose children run
+// under it. On the native line no call starts an iteration: iteration_index
+// says which iteration of the parent loop a task runs in, and the task's
+// parent is the loop itself.
+func (r *Request) IterationDriver() bool {
+	return r.Line != LineNative && r.Type == DAG && r.IterationIndex >= 0
+}
+
 // Options are the deployment settings KFP's compiler passes to every driver.
 type Options struct {
 	MLMDAddress       string

@@ -7,11 +7,13 @@ package kfpapi
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"sync/atomic"
 	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/protobuf/encoding/protojson"
 
 	pb "github.com/kfp-driver-plugin/kfp-driver-plugin/kfpapi/proto"
 )
@@ -99,21 +101,53 @@ func (c *Client) GetTask(ctx context.Context, runID, taskID string) (*pb.Pipelin
 	return call(ctx, c, runID, "GetTask", &pb.GetTaskRequest{TaskId: taskID, RunId: runID}, c.runs.GetTask)
 }
 
-// Children lists the tasks whose parent is parentID, every page.
-func (c *Client) Children(ctx context.Context, runID, parentID string) ([]*pb.PipelineTask, error) {
+// Children lists the tasks whose parent is one of parents, only those
+// named names when names are given: one listing (every page) however many
+// parents, filtered by the server.
+func (c *Client) Children(ctx context.Context, runID string, parents []string, names ...string) ([]*pb.PipelineTask, error) {
+	req := &pb.ListTasksRequest{RunId: runID, PageSize: 200}
+	var preds []*pb.Predicate
+	if len(parents) == 1 {
+		req.ParentFilter = &pb.ListTasksRequest_ParentId{ParentId: parents[0]}
+	} else {
+		preds = append(preds, in("parent_task_id", parents))
+	}
+	if len(names) > 0 {
+		preds = append(preds, in("name", names))
+	}
+	if len(preds) > 0 {
+		f, err := encodeFilter(&pb.Filter{Predicates: preds})
+		if err != nil {
+			return nil, err
+		}
+		req.Filter = f
+	}
 	var all []*pb.PipelineTask
-	token := ""
 	for {
-		resp, err := call(ctx, c, runID, "ListTasks", &pb.ListTasksRequest{RunId: runID,
-			ParentFilter: &pb.ListTasksRequest_ParentId{ParentId: parentID}, PageSize: 200, PageToken: token}, c.runs.ListTasks)
+		resp, err := call(ctx, c, runID, "ListTasks", req, c.runs.ListTasks)
 		if err != nil {
 			return nil, err
 		}
 		all = append(all, resp.GetTasks()...)
-		if token = resp.GetNextPageToken(); token == "" {
+		if req.PageToken = resp.GetNextPageToken(); req.PageToken == "" {
 			return all, nil
 		}
 	}
+}
+
+func in(key string, values []string) *pb.Predicate {
+	return &pb.Predicate{Key: key, Operation: pb.Predicate_IN,
+		Value: &pb.Predicate_StringValues_{StringValues: &pb.Predicate_StringValues{Values: values}}}
+}
+
+// encodeFilter renders a filter as KFP's list requests carry it: its
+// JSON, URL query escaped (the server unescapes first).
+func encodeFilter(f *pb.Filter) (string, error) {
+	b, err := protojson.Marshal(f)
+	if err != nil {
+		return "", fmt.Errorf("encoding task filter: %w", err)
+	}
+	return url.QueryEscape(string(b)), nil
 }
 
 // FindCachedTask finds the newest succeeded task with fingerprint fp in

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	authnv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/serializer"
@@ -39,6 +40,9 @@ func NewForConfig(cfg *rest.Config) (*Client, error) {
 	if err := corev1.AddToScheme(scheme); err != nil {
 		return nil, fmt.Errorf("kubernetes client: core/v1 scheme: %w", err)
 	}
+	// TokenRequest, the body of serviceaccounts/token (a core/v1
+	// subresource of another group's kind).
+	scheme.AddKnownTypes(authnv1.SchemeGroupVersion, &authnv1.TokenRequest{})
 	c := rest.CopyConfig(cfg)
 	if c.QPS == 0 && c.RateLimiter == nil {
 		c.QPS, c.Burst = QPS, Burst

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -62,6 +63,24 @@ func TestClientOnAPIServer(t *testing.T) {
 			t.Fatalf("GetPVC without RBAC: %v, want Forbidden, not transient", err)
 		}
 	})
+	t.Run("token", func(t *testing.T) {
+		if _, err := c.Client.CoreV1().ServiceAccounts(ns).Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "runner"}}, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		before := time.Now()
+		tok, err := k.CreateToken(ctx, ns, "runner", "pipelines.kubeflow.org/runs/x", 2*time.Hour)
+		if err != nil || tok.Value == "" || tok.Expiry.Before(before.Add(2*time.Hour-time.Minute)) || tok.Expiry.After(time.Now().Add(2*time.Hour+time.Minute)) {
+			t.Fatalf("CreateToken: %+v, %v; want a token expiring in 2h", tok, err)
+		}
+		_, err = k.CreateToken(ctx, ns, "absent", "a", time.Hour)
+		if !apierrors.IsNotFound(err) || kube.IsTransient(err) || !strings.Contains(err.Error(), "service account "+ns+"/absent") {
+			t.Fatalf("CreateToken for a missing account: %v, want NotFound naming it, not transient", err)
+		}
+		_, err = k.CreateToken(ctx, ns, "runner", "a", time.Minute) // under the API server's 10 min minimum
+		if !apierrors.IsBadRequest(err) && !apierrors.IsInvalid(err) {
+			t.Fatalf("CreateToken for 1 min: %v, want refused", err)
+		}
+	})
 	t.Run("server stopped", func(t *testing.T) {
 		if err := c.Stop(); err != nil {
 			t.Fatal(err)
@@ -69,6 +88,9 @@ func TestClientOnAPIServer(t *testing.T) {
 		_, err := k.GetPVC(ctx, ns, "data")
 		if err == nil || !kube.IsTransient(err) {
 			t.Fatalf("GetPVC on a stopped server: %v, want a transient error", err)
+		}
+		if _, err := k.CreateToken(ctx, ns, "runner", "a", time.Hour); !kube.IsTransient(err) {
+			t.Fatalf("CreateToken on a stopped server: %v, want a transient error", err)
 		}
 		if err := k.DeletePVC(ctx, ns, "data"); !kube.IsTransient(err) {
 			t.Fatalf("DeletePVC on a stopped server: %v, want a transient error", err)

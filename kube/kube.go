@@ -1,6 +1,6 @@
 // Package kube is the driver's Kubernetes API client: only the calls the
-// driver makes (read a ConfigMap; get, create and delete a PVC), over a
-// core/v1 REST client.
+// driver makes (read a ConfigMap; get, create and delete a PVC; mint a
+// service-account token for the KFP API), over a core/v1 REST client.
 //
 // It exists for memory: client-go's generated clientset registers every API
 // group in its scheme at init, which costs the sidecar ~20 MiB of resident

@@ -59,6 +59,7 @@ var wantRules = []rbacv1.PolicyRule{
 	{APIGroups: []string{""}, Resources: []string{"persistentvolumeclaims"}, Verbs: []string{"create", "get", "delete"}},
 	{APIGroups: []string{""}, Resources: []string{"configmaps"}, ResourceNames: []string{"kfp-launcher"}, Verbs: []string{"get"}},
 	{APIGroups: []string{""}, Resources: []string{"secrets"}, ResourceNames: []string{"mlpipeline-minio-artifact"}, Verbs: []string{"get"}},
+	{APIGroups: []string{""}, Resources: []string{"serviceaccounts/token"}, ResourceNames: []string{"default-editor", "pipeline-runner"}, Verbs: []string{"create"}},
 }
 
 // wantAgentRules are what Argo's agent container needs, nothing more.

@@ -5,6 +5,8 @@ import (
 
 	pb "github.com/kubeflow/pipelines/third_party/ml-metadata/go/ml_metadata"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver/record"
 )
 
 // PropagateDAGState updates DAG states bottom-up from dagID as KFP's launcher does:
@@ -47,19 +49,14 @@ func (c *Client) PropagateDAGState(ctx context.Context, run *Run, dagID int64) e
 }
 
 func dagState(children []*Execution, expected int) pb.Execution_State {
-	done, failed := 0, 0
-	for _, c := range children {
-		switch c.State() {
-		case pb.Execution_COMPLETE, pb.Execution_CACHED, pb.Execution_CANCELED:
-			done++
-		case pb.Execution_FAILED:
-			failed++
-		}
+	statuses := make([]record.Status, len(children))
+	for i, c := range children {
+		statuses[i] = c.Status()
 	}
-	switch {
-	case done == expected:
+	switch record.SettledState(statuses, expected) {
+	case record.Succeeded:
 		return pb.Execution_COMPLETE
-	case failed > 0:
+	case record.Failed:
 		return pb.Execution_FAILED
 	}
 	return pb.Execution_UNKNOWN

@@ -60,6 +60,9 @@ func (s Settings) Container() corev1.Container {
 			fieldEnv("POD_NAMESPACE", "metadata.namespace"),
 			fieldEnv("KFP_POD_NAME", "metadata.name"),
 			fieldEnv("KFP_POD_UID", "metadata.uid"),
+			// The workflow's account (Argo runs the agent pod as it), for
+			// the native line's run tokens.
+			fieldEnv(EnvServiceAccount, "spec.serviceAccountName"),
 			// The namespace's artifact key (optional: without it driver logs
 			// stay on stderr).
 			secretEnv(DriverLogsAccessKeyEnv, ArtifactSecret, "accesskey"),
@@ -83,6 +86,9 @@ func (s Settings) serveArgs() []string {
 		"serve", fmt.Sprintf("--addr=:%d", Port),
 		"--mlmd-address=" + driver.DefaultMLMDHost, "--mlmd-port=" + driver.DefaultMLMDPort,
 		"--ml-pipeline-address=" + driver.DefaultMLPipelineHost, "--ml-pipeline-port=" + driver.DefaultMLPipelinePort,
+	}
+	if s.APIToken != "" {
+		args = append(args, "--api-token="+s.APIToken)
 	}
 	if s.DriverLogsEndpoint != DriverLogsOff && s.DriverLogsEndpoint != "" {
 		args = append(args, "--driver-logs-endpoint="+s.DriverLogsEndpoint)

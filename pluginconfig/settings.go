@@ -43,7 +43,23 @@ const (
 	// EnvDriverLogs is ours: the object store's S3 endpoint the sidecar
 	// keeps each step's driver log in, or DriverLogsOff.
 	EnvDriverLogs = "KFP_DRIVER_PLUGIN_DRIVER_LOGS_ENDPOINT"
+	// EnvAPIToken is ours: how the native line's calls to the KFP API
+	// server authenticate, APITokenRequest or APITokenNone.
+	EnvAPIToken = "KFP_DRIVER_PLUGIN_API_TOKEN"
 )
+
+// Values of EnvAPIToken (the serve command's --api-token).
+const (
+	// APITokenRequest: a token of the workflow's service account for the
+	// run's audience, from the TokenRequest API (KFP's driver pod token).
+	APITokenRequest = "tokenrequest"
+	// APITokenNone: no token (a KFP install without authentication).
+	APITokenNone = "none"
+)
+
+// EnvServiceAccount is the sidecar's variable for the agent pod's service
+// account, which is the workflow's (downward API).
+const EnvServiceAccount = "POD_SERVICE_ACCOUNT"
 
 // DefaultDriverLogsEndpoint is where KFP's launcher finds minio:// roots by
 // default (KFP's SeaweedFS install keeps the minio-service name).
@@ -72,6 +88,8 @@ type Settings struct {
 	// DriverLogsEndpoint is the S3 endpoint for driver logs, or
 	// DriverLogsOff.
 	DriverLogsEndpoint string
+	// APIToken is APITokenRequest or APITokenNone.
+	APIToken string
 }
 
 // Defaults are KFP's driver pod defaults.
@@ -84,6 +102,7 @@ func Defaults() Settings {
 		Limits:      Resources{CPU: "500m", Memory: "512Mi"},
 
 		DriverLogsEndpoint: DefaultDriverLogsEndpoint,
+		APIToken:           APITokenRequest,
 	}
 }
 
@@ -138,6 +157,9 @@ func Load(src Sources) (Settings, []string, error) {
 	}
 	if v, ok := lookup(src, EnvDriverLogs); ok {
 		s.DriverLogsEndpoint = strings.TrimSpace(v)
+	}
+	if v, ok := lookup(src, EnvAPIToken); ok {
+		s.APIToken = strings.TrimSpace(v)
 	}
 	warnings = append(warnings, dropReserved("label", s.Labels)...)
 	warnings = append(warnings, dropReserved("annotation", s.Annotations)...)
@@ -218,6 +240,9 @@ func (s *Settings) validate() []string {
 		if _, err := objectstore.ParseEndpoint(s.DriverLogsEndpoint); err != nil {
 			errs = append(errs, fmt.Sprintf("%s %q: want http(s)://host[:port] or %s", EnvDriverLogs, s.DriverLogsEndpoint, DriverLogsOff))
 		}
+	}
+	if s.APIToken != APITokenRequest && s.APIToken != APITokenNone {
+		errs = append(errs, fmt.Sprintf("%s %q: want %s or %s", EnvAPIToken, s.APIToken, APITokenRequest, APITokenNone))
 	}
 	return append(errs, s.validateResources()...)
 }

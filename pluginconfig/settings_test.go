@@ -213,3 +213,35 @@ func TestDriverLogsEndpoint(t *testing.T) {
 		}
 	}
 }
+
+// The native line's token: minted by default for the pod's account (from
+// the downward API); "none" turns it off; anything else is refused.
+func TestAPIToken(t *testing.T) {
+	args := func(vars map[string]string) string {
+		s, _, err := Load(Sources{Lookup: env(vars)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.Join(s.Container().Args, " ")
+	}
+	if a := args(nil); !strings.Contains(a, "--api-token="+APITokenRequest) {
+		t.Errorf("default args %q", a)
+	}
+	if a := args(map[string]string{EnvAPIToken: " none "}); !strings.Contains(a, "--api-token=none") {
+		t.Errorf("none: args %q", a)
+	}
+	found := false
+	for _, e := range Defaults().Container().Env {
+		if e.Name == EnvServiceAccount {
+			found = e.ValueFrom != nil && e.ValueFrom.FieldRef != nil && e.ValueFrom.FieldRef.FieldPath == "spec.serviceAccountName"
+		}
+	}
+	if !found {
+		t.Errorf("no %s from spec.serviceAccountName in the sidecar's env", EnvServiceAccount)
+	}
+	for _, bad := range []string{"token", "TokenRequest", "file"} {
+		if _, _, err := Load(Sources{Lookup: env(map[string]string{EnvAPIToken: bad})}); err == nil || !strings.Contains(err.Error(), EnvAPIToken) {
+			t.Errorf("%q: %v, want an error naming %s", bad, err, EnvAPIToken)
+		}
+	}
+}

@@ -112,6 +112,7 @@ var hints = map[string]string{
 	pluginconfig.EnvPodAnnotations:  "the hook reads the driver pod annotations from the plugin ConfigMap (" + EnvPodMetadataDir + ")",
 	pluginconfig.EnvDriverConfig:    "the hook reads the driver pod metadata from the plugin ConfigMap (" + EnvPodMetadataDir + ")",
 	pluginconfig.EnvImage:           "the plugin image is set in the plugin ConfigMap, not here",
+	pluginconfig.EnvAPIToken:        "the native line's KFP API token is set in the plugin ConfigMap, not here (" + EnvAPIToken + " is the agent pods' SDK token)",
 	pluginconfig.EnvRequestsCPU:     "driver resources are set in the plugin ConfigMap, not here",
 	pluginconfig.EnvRequestsMemory:  "driver resources are set in the plugin ConfigMap, not here",
 	pluginconfig.EnvLimitsCPU:       "driver resources are set in the plugin ConfigMap, not here",

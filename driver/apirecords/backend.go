@@ -10,21 +10,26 @@
 // scope path, name, type, iteration) with the stored task; whether this
 // call created it is told by the create time it sent (whole seconds, so a
 // repeat within the same second counts as created, which only changes the
-// message and repeats an idempotent DAG state update).
+// message and repeats an idempotent DAG state update). A repeated call
+// reads its task back and adds the artifact links an earlier call did not
+// get to (the server refuses duplicate links).
 //
 // Round trips: the first call of a run in a process reads the run (and its
-// pipeline version); every DAG or CONTAINER call reads its parent task,
-// writes its task, lists the children of each producer's DAG it reads
-// (artifacts come hydrated with the tasks), and links input artifacts.
+// pipeline version), the first call under a parent reads the parent task;
+// then a call lists the producers it reads, by parent and name, one
+// listing per DAG level (artifacts come hydrated with the tasks), writes
+// its task and links its input artifacts: 3 for a CONTAINER call with
+// upstream artifacts (BenchmarkNativeContainer3Inputs), whatever the
+// number of sibling tasks.
 package apirecords
 
 import (
 	"context"
 	"fmt"
-	"strings"
 	"sync"
 	"time"
 
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/structpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -51,10 +56,11 @@ type Backend struct {
 	DriverLogs bool
 	Now        func() time.Time
 
-	once   sync.Once
-	client *kfpapi.Client
-	err    error
-	runs   *memo.Map[string, *runInfo]
+	once    sync.Once
+	client  *kfpapi.Client
+	err     error
+	runs    *memo.Map[string, *runInfo]
+	parents *memo.Map[string, *pb.PipelineTask]
 }
 
 var _ record.Backend = (*Backend)(nil)
@@ -77,6 +83,7 @@ func (b *Backend) Client() (*kfpapi.Client, error) {
 		}
 		b.client = kfpapi.New(conn, b.Endpoint.Address, b.Token)
 		b.runs = memo.New[string, *runInfo](8 << 20)
+		b.parents = memo.New[string, *pb.PipelineTask](4 << 20)
 	})
 	return b.client, b.err
 }
@@ -106,19 +113,6 @@ func (b *Backend) Root(ctx context.Context, req *driver.Request, _ record.Root) 
 	return b.written(got, info.spec, sent), nil
 }
 
-// Task reads one task of the run.
-func (b *Backend) Task(ctx context.Context, runID, id string) (record.Task, error) {
-	client, err := b.Client()
-	if err != nil {
-		return nil, err
-	}
-	t, err := client.GetTask(ctx, runID, id)
-	if err != nil {
-		return nil, fmt.Errorf("parent_task_id: %w", err)
-	}
-	return &task{t: t}, nil
-}
-
 // Open reads the parent task and finds this call's task in the run's spec.
 func (b *Backend) Open(ctx context.Context, req *driver.Request) (record.Call, error) {
 	client, err := b.Client()
@@ -129,7 +123,7 @@ func (b *Backend) Open(ctx context.Context, req *driver.Request) (record.Call, e
 	if err != nil {
 		return nil, err
 	}
-	parent, err := client.GetTask(ctx, req.RunID, req.ParentTaskID)
+	parent, err := b.parent(ctx, client, req)
 	if err != nil {
 		return nil, fmt.Errorf("parent_task_id: %w", err)
 	}
@@ -143,23 +137,41 @@ func (b *Backend) Open(ctx context.Context, req *driver.Request) (record.Call, e
 	if err != nil {
 		return nil, err
 	}
-	return &call{b: b, client: client, info: info, parent: parent, req: hydrated, scope: scope,
-		store: newStore(client, req.RunID, info.spec, parent), name: stepName(req)}, nil
+	st := newStore(client, req.RunID, info.spec, parent)
+	var rec record.Task = &task{t: parent, spec: info.spec}
+	if req.IterationIndex >= 0 && isLoop(parent) {
+		// A task of a ParallelFor's iteration: its parent is the loop.
+		if rec, err = st.iteration(parent, req.IterationIndex); err != nil {
+			return nil, err
+		}
+	}
+	return &call{b: b, client: client, info: info, parent: parent, parentRec: rec, req: hydrated, scope: scope,
+		store: st, name: stepName(req)}, nil
+}
+
+// parent reads the parent DAG task, once per process: what a call uses of
+// it (run, type, scope path, inputs and their artifacts) is fixed when the
+// parent's own driver call returns, before any child can start. Its child
+// list, which grows, is not kept.
+func (b *Backend) parent(ctx context.Context, client *kfpapi.Client, req *driver.Request) (*pb.PipelineTask, error) {
+	if t, ok := b.parents.Get(req.ParentTaskID); ok {
+		return t, nil
+	}
+	t, err := client.GetTask(ctx, req.RunID, req.ParentTaskID)
+	if err != nil {
+		return nil, err
+	}
+	t.ChildTasks = nil
+	b.parents.Put(req.ParentTaskID, t, proto.Size(t))
+	return t, nil
 }
 
 // hydrate fills the specs the native line does not pass: the task below
-// the parent's scope path, its component and its container. A loop
-// iteration runs the loop's own task and shares the loop's scope.
+// the parent's scope path, its component and its container. (A task of a
+// loop's iteration has the loop as parent, whose scope runs the body.)
 func hydrate(req *driver.Request, spec *runSpec, parentScope string) (*driver.Request, string, error) {
-	dagScope, name, scope := parentScope, req.TaskName, parentScope+"."+req.TaskName
-	if req.Type == driver.DAG && req.IterationIndex >= 0 {
-		i := strings.LastIndexByte(parentScope, '.')
-		if i < 0 || parentScope[i+1:] != req.TaskName {
-			return nil, "", fmt.Errorf("iteration_index %d: the parent task (scope %q) is not the loop %q", req.IterationIndex, parentScope, req.TaskName)
-		}
-		dagScope, scope = parentScope[:i], parentScope
-	}
-	c, err := spec.child(dagScope, name)
+	name, scope := req.TaskName, parentScope+"."+req.TaskName
+	c, err := spec.child(parentScope, name)
 	if err != nil {
 		return nil, "", err
 	}
@@ -228,9 +240,12 @@ func (b *Backend) withLogURI(t *pb.PipelineTask, runRoot, name string) {
 // written is a task as stored; sent is the create time this call sent.
 func (b *Backend) written(t *pb.PipelineTask, spec *runSpec, sent *timestamppb.Timestamp) *record.Written {
 	props := t.GetStatusMetadata().GetCustomProperties()
-	return &record.Written{Task: &task{t: t, spec: spec}, TaskID: t.GetTaskId(),
-		Created:    t.GetCreateTime().AsTime().Equal(sent.AsTime()),
-		CachedFrom: props[propCachedTaskID].GetStringValue(), LogURI: props[propDriverLogsURI].GetStringValue()}
+	w := &record.Written{Task: &task{t: t, spec: spec}, TaskID: t.GetTaskId(),
+		Created: t.GetCreateTime().AsTime().Equal(sent.AsTime()), LogURI: props[propDriverLogsURI].GetStringValue()}
+	if id := props[propCachedTaskID].GetStringValue(); id != "" {
+		w.CachedFrom = "task " + id
+	}
+	return w
 }
 
 // The status metadata properties this driver adds (KFP's native driver

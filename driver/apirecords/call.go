@@ -2,12 +2,15 @@ package apirecords
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
 	"strings"
 
 	"github.com/kubeflow/pipelines/api/v2alpha1/go/pipelinespec"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/structpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -23,16 +26,19 @@ type call struct {
 	b      *Backend
 	client *kfpapi.Client
 	info   *runInfo
-	parent *pb.PipelineTask
-	req    *driver.Request // with the specs found in the run
-	scope  string          // this task's scope path
-	store  *store
-	name   string
+	parent *pb.PipelineTask // the parent task (a loop for its iterations' tasks)
+	// parentRec is the parent as decisions read it: the iteration of the
+	// loop for its tasks.
+	parentRec record.Task
+	req       *driver.Request // with the specs found in the run
+	scope     string          // this task's scope path
+	store     *store
+	name      string
 }
 
 var _ record.Call = (*call)(nil)
 
-func (c *call) Parent() record.Task      { return &task{t: c.parent, spec: c.info.spec} }
+func (c *call) Parent() record.Task      { return c.parentRec }
 func (c *call) Store() record.Store      { return c.store }
 func (c *call) PipelineRoot() string     { return c.info.root }
 func (c *call) StepName() string         { return c.name }
@@ -42,7 +48,7 @@ func (c *call) parentName() string       { return c.parent.GetName() }
 
 // Existing finds this call's task among the parent's children.
 func (c *call) Existing(ctx context.Context) (*record.Written, error) {
-	kids, err := c.client.Children(ctx, c.req.RunID, c.parent.GetTaskId())
+	kids, err := c.client.Children(ctx, c.req.RunID, []string{c.parent.GetTaskId()}, c.req.TaskName)
 	if err != nil {
 		return nil, err
 	}
@@ -87,16 +93,63 @@ func (c *call) Write(ctx context.Context, step record.Step) (*record.Written, er
 		return nil, err
 	}
 	w := c.b.written(got, c.info.spec, sent)
-	if w.Created {
-		links := inputLinks(c.req, got.GetTaskId(), c.parentName(), step.Inputs)
-		if out := step.Outputs; out != nil {
-			links = append(links, c.outputLinks(got.GetTaskId(), out)...)
-		}
-		if err := c.client.LinkArtifacts(ctx, c.req.RunID, links); err != nil {
-			return nil, fmt.Errorf("task %q: linking artifacts: %w", c.req.TaskName, err)
-		}
+	links := inputLinks(c.req, got.GetTaskId(), c.parentName(), step.Inputs)
+	if out := step.Outputs; out != nil {
+		links = append(links, c.outputLinks(got.GetTaskId(), out)...)
+	}
+	if err := c.link(ctx, got.GetTaskId(), links, w.Created); err != nil {
+		return nil, fmt.Errorf("task %q: linking artifacts: %w", c.req.TaskName, err)
 	}
 	return w, nil
+}
+
+// link makes the task's artifact links. A repeated call (or one that only
+// looks first, its create answered within the same second as an earlier
+// call's) links only what the task does not show yet: an earlier call may
+// have stopped between the task and its links, and the server refuses a
+// duplicate link.
+func (c *call) link(ctx context.Context, taskID string, links []*pb.ArtifactTask, first bool) error {
+	if len(links) == 0 {
+		return nil
+	}
+	if first {
+		err := c.client.LinkArtifacts(ctx, c.req.RunID, links)
+		if err == nil || driver.IsTransient(err) || isUnavailable(err) {
+			return err
+		}
+	}
+	t, err := c.client.GetTask(ctx, c.req.RunID, taskID)
+	if err != nil {
+		return err
+	}
+	return c.client.LinkArtifacts(ctx, c.req.RunID, slices.DeleteFunc(links, func(l *pb.ArtifactTask) bool { return linkedAlready(t, l) }))
+}
+
+func isUnavailable(err error) bool {
+	switch status.Code(err) { // sees through wrapping
+	case codes.Unavailable, codes.DeadlineExceeded:
+		return true
+	}
+	return errors.Is(err, context.DeadlineExceeded)
+}
+
+// linkedAlready reports whether t shows the artifact link l.
+func linkedAlready(t *pb.PipelineTask, l *pb.ArtifactTask) bool {
+	io := t.GetInputs()
+	if l.GetType() == pb.IOType_OUTPUT {
+		io = t.GetOutputs()
+	}
+	for _, a := range io.GetArtifacts() {
+		if a.GetArtifactKey() != l.GetKey() {
+			continue
+		}
+		for _, art := range a.GetArtifacts() {
+			if art.GetArtifactId() == l.GetArtifactId() {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func (c *call) newTask(step record.Step, state pb.PipelineTask_TaskState, sent *timestamppb.Timestamp) *pb.PipelineTask {

@@ -3,6 +3,8 @@ package apirecords
 import (
 	"context"
 
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver/record"
+
 	pb "github.com/kfp-driver-plugin/kfp-driver-plugin/kfpapi/proto"
 )
 
@@ -12,6 +14,7 @@ import (
 // (succeeded, cached, skipped) succeeds; one with a failed child fails;
 // the root is left to the API server.
 func (c *call) Settle(ctx context.Context, dag string) error {
+	dag, _, _ = splitRef(dag) // an iteration settles its loop
 	for dag != "" {
 		t, err := c.client.GetTask(ctx, c.req.RunID, dag)
 		if err != nil {
@@ -20,15 +23,15 @@ func (c *call) Settle(ctx context.Context, dag string) error {
 		if t.GetType() == pb.PipelineTask_ROOT {
 			return nil
 		}
-		expected, ok := (&task{t: t}).IterationCount()
-		if !ok {
-			comp, err := c.spec().component(t.GetScopePath())
-			if err != nil {
-				return err
-			}
-			expected = len(comp.GetDag().GetTasks())
+		comp, err := c.spec().component(t.GetScopePath())
+		if err != nil {
+			return err
 		}
-		kids, err := c.client.Children(ctx, c.req.RunID, dag)
+		expected := len(comp.GetDag().GetTasks())
+		if isLoop(t) { // each iteration runs the body's tasks
+			expected *= int(t.GetTypeAttributes().GetIterationCount())
+		}
+		kids, err := c.client.Children(ctx, c.req.RunID, []string{dag})
 		if err != nil {
 			return err
 		}
@@ -44,20 +47,17 @@ func (c *call) Settle(ctx context.Context, dag string) error {
 	return nil
 }
 
+// dagState is the state to record for a DAG with these children; unset
+// while it is not settled.
 func dagState(kids []*pb.PipelineTask, expected int) pb.PipelineTask_TaskState {
-	done, failed := 0, 0
-	for _, k := range kids {
-		switch k.GetState() {
-		case pb.PipelineTask_SUCCEEDED, pb.PipelineTask_CACHED, pb.PipelineTask_SKIPPED:
-			done++
-		case pb.PipelineTask_FAILED:
-			failed++
-		}
+	statuses := make([]record.Status, len(kids))
+	for i, k := range kids {
+		statuses[i] = (&task{t: k}).Status()
 	}
-	switch {
-	case done == expected:
+	switch record.SettledState(statuses, expected) {
+	case record.Succeeded:
 		return pb.PipelineTask_SUCCEEDED
-	case failed > 0:
+	case record.Failed:
 		return pb.PipelineTask_FAILED
 	}
 	return pb.PipelineTask_RUNTIME_STATE_UNSPECIFIED

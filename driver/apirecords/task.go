@@ -13,6 +13,9 @@ import (
 type task struct {
 	t    *pb.PipelineTask
 	spec *runSpec // for a DAG's output mapping
+	// parent overrides the parent task ID: the iteration a loop's child
+	// runs in (see iteration.go).
+	parent string
 }
 
 var _ record.Task = (*task)(nil)
@@ -21,7 +24,12 @@ func (t *task) Ref() string       { return t.t.GetTaskId() }
 func (t *task) Label() string     { return "task " + t.t.GetTaskId() }
 func (t *task) StateName() string { return t.t.GetState().String() }
 func (t *task) TaskName() string  { return t.t.GetName() }
-func (t *task) ParentRef() string { return t.t.GetParentTaskId() }
+func (t *task) ParentRef() string {
+	if t.parent != "" {
+		return t.parent
+	}
+	return t.t.GetParentTaskId()
+}
 
 // IsDAG: every task type but container and importer tasks has children.
 func (t *task) IsDAG() bool {

@@ -1,12 +1,14 @@
 package drivertest
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/kubeflow/pipelines/api/v2alpha1/go/pipelinespec"
@@ -16,6 +18,7 @@ import (
 	"google.golang.org/protobuf/types/known/structpb"
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver/cache"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver/executor"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/mlmd"
@@ -33,13 +36,30 @@ type Launcher struct {
 	Now       func() time.Time
 }
 
-// Launch is one parsed launcher invocation.
+// Launch is one parsed launcher invocation, of either line's launcher.
 type Launch struct {
+	// Line is the launcher's KFP line: told apart by --task_id (native)
+	// or --execution_id (MLMD).
+	Line         driver.Line
 	PipelineName string
-	RunID        string
-	ExecutionID  int64
-	Input        *pipelinespec.ExecutorInput
-	Component    *pipelinespec.ComponentSpec
+	// Namespace is the pod's namespace; "" when the command leaves it to
+	// the pod's environment, which the launcher's own Namespace stands for.
+	Namespace   string
+	RunID       string
+	ExecutionID int64 // MLMD line
+	Input       *pipelinespec.ExecutorInput
+	// Component is the --component_spec on the MLMD line; the native
+	// launcher gets none (KFP's reads the run's spec), so whoever knows the
+	// spec (the walker) sets it.
+	Component *pipelinespec.ComponentSpec
+
+	// The native line's flags.
+	TaskID       string
+	ParentTaskID string
+	TaskName     string
+	Fingerprint  string
+	// IterationIndex is --iteration_index, -1 when absent.
+	IterationIndex int
 }
 
 // ParseLaunch reads the launcher flags from a pod spec patch.
@@ -56,20 +76,57 @@ func ParseLaunch(patch string) (*Launch, error) {
 		return nil, fmt.Errorf("pod spec patch: main command %q is not a launcher invocation", cmd)
 	}
 	flags := map[string]string{}
-	for i := 1; i+1 < len(cmd); i += 2 {
-		flags[cmd[i]] = cmd[i+1]
+	for i := 1; i < len(cmd)-1; i++ {
+		// Booleans come as --flag=value, the rest as --flag value.
+		if k, v, ok := strings.Cut(cmd[i], "="); ok {
+			flags[k] = v
+			continue
+		}
+		if i+1 < len(cmd)-1 {
+			flags[cmd[i]] = cmd[i+1]
+			i++
+		}
 	}
 	l := &Launch{PipelineName: flags["--pipeline_name"], RunID: flags["--run_id"],
-		Input: &pipelinespec.ExecutorInput{}, Component: &pipelinespec.ComponentSpec{}}
-	var err error
-	if l.ExecutionID, err = strconv.ParseInt(flags["--execution_id"], 10, 64); err != nil {
-		return nil, fmt.Errorf("--execution_id: %w", err)
+		Input: &pipelinespec.ExecutorInput{}, IterationIndex: -1}
+	if ns := flags["--namespace"]; !strings.HasPrefix(ns, "$(") {
+		l.Namespace = ns
 	}
 	if err := protojson.Unmarshal([]byte(flags["--executor_input"]), l.Input); err != nil {
 		return nil, fmt.Errorf("--executor_input: %w", err)
 	}
+	if _, native := flags["--task_id"]; native {
+		return parseNative(l, flags)
+	}
+	var err error
+	if l.ExecutionID, err = strconv.ParseInt(flags["--execution_id"], 10, 64); err != nil {
+		return nil, fmt.Errorf("--execution_id: %w", err)
+	}
+	l.Component = &pipelinespec.ComponentSpec{}
 	if err := protojson.Unmarshal([]byte(flags["--component_spec"]), l.Component); err != nil {
 		return nil, fmt.Errorf("--component_spec: %w", err)
+	}
+	return l, nil
+}
+
+// parseNative reads the flags of KFP master's launcher (executor.NativeCommand).
+func parseNative(l *Launch, flags map[string]string) (*Launch, error) {
+	l.Line = driver.LineNative
+	l.TaskID, l.ParentTaskID, l.TaskName, l.Fingerprint = flags["--task_id"], flags["--parent_task_id"], flags["--task_name"], flags["--fingerprint"]
+	switch {
+	case l.TaskID == "":
+		return nil, fmt.Errorf("--task_id is empty")
+	case l.ParentTaskID == "":
+		return nil, fmt.Errorf("--parent_task_id is empty")
+	case l.TaskName == "":
+		return nil, fmt.Errorf("--task_name is empty")
+	}
+	if s, ok := flags["--iteration_index"]; ok {
+		i, err := strconv.Atoi(s)
+		if err != nil || i < 0 {
+			return nil, fmt.Errorf("--iteration_index %q: want a non-negative integer", s)
+		}
+		l.IterationIndex = i
 	}
 	return l, nil
 }
@@ -102,13 +159,15 @@ func (l *Launcher) Complete(ctx context.Context, launch *Launch, out Outcome) er
 	}
 	if fp := exec.String(mlmd.PropCacheFingerprint); fp != "" && !out.Failed && l.Cache != nil {
 		now := l.now()
-		if err := l.Cache.Record(ctx, cache.Entry{Namespace: l.Namespace, PipelineName: launch.PipelineName,
+		if err := l.Cache.Record(ctx, cache.Entry{Namespace: l.namespace(launch), PipelineName: launch.PipelineName,
 			RunID: launch.RunID, ExecutionID: exec.ID(), Fingerprint: fp, StartedAt: now, FinishedAt: now}); err != nil {
 			return err
 		}
 	}
 	return l.MLMD.PropagateDAGState(ctx, run, exec.ParentDAGID())
 }
+
+func (l *Launcher) namespace(launch *Launch) string { return cmp.Or(launch.Namespace, l.Namespace) }
 
 func (l *Launcher) now() time.Time {
 	if l.Now != nil {
@@ -132,7 +191,7 @@ func (l *Launcher) publish(ctx context.Context, run *mlmd.Run, exec *mlmd.Execut
 	}
 	e.CustomProperties[mlmd.PropOutputs] = mlmd.StructValue(outputs)
 	e.CustomProperties[mlmd.PropPodName] = mlmd.StringValue("pod-" + strconv.FormatInt(exec.ID(), 10))
-	e.CustomProperties[mlmd.PropNamespace] = mlmd.StringValue(l.Namespace)
+	e.CustomProperties[mlmd.PropNamespace] = mlmd.StringValue(l.namespace(launch))
 	return l.MLMD.UpdateExecution(ctx, run, e, refs)
 }
 

@@ -1,6 +1,8 @@
 // Package drivertest runs real KFP pipeline specs through a driver.Driver
 // the way Argo would call it, with a stand-in for KFP's launcher that
-// publishes each container task's outputs to MLMD as the real one does. It
+// publishes each container task's outputs as the real one does: to MLMD
+// (KFP 2.x), or through the KFP API server's task and artifact APIs on the
+// native line (KFP master; NewNativeEnv, NativeLauncher). It
 // is test support: the driver's own tests use it directly, the plugin's
 // tests can drive the same walks through the HTTP handler (Walker.Driver is
 // any driver.Driver).

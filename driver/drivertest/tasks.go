@@ -12,34 +12,41 @@ import (
 
 // task runs one task of a DAG: a DAG task (maybe a ParallelFor), an
 // importer or a container.
-func (wk *walk) task(ctx context.Context, name string, task *pipelinespec.PipelineTaskSpec, dagID int64, path string) (status, error) {
+func (wk *walk) task(ctx context.Context, name string, task *pipelinespec.PipelineTaskSpec, parent dagRef, path string) (status, error) {
 	comp, err := wk.component(task)
 	if err != nil {
 		return failed, err
 	}
 	if comp.GetDag() != nil {
-		return wk.dagTask(ctx, name, task, comp, dagID, path)
+		return wk.dagTask(ctx, name, task, comp, parent, path)
 	}
 	exec := wk.p.Executors[comp.GetExecutorLabel()]
 	if imp := exec.GetImporter(); imp != nil {
-		return succeeded, wk.importer(ctx, task, comp, imp, dagID)
+		return succeeded, wk.importer(ctx, name, task, comp, imp, parent)
 	}
 	if exec.GetContainer() == nil {
 		return failed, fmt.Errorf("task %q: executor %q is neither a container nor an importer", name, comp.GetExecutorLabel())
 	}
-	return wk.container(ctx, name, task, comp, exec.GetContainer(), dagID, path)
+	return wk.container(ctx, name, task, comp, exec.GetContainer(), parent, path)
 }
 
-func (wk *walk) request(t driver.Type, name string, task *pipelinespec.PipelineTaskSpec, comp *pipelinespec.ComponentSpec, dagID int64, iteration int) *driver.Request {
+// request is a DAG or CONTAINER call under parent (the enclosing DAG's
+// driver result) as the plugin decodes it for the walk's line.
+func (wk *walk) request(t driver.Type, name string, task *pipelinespec.PipelineTaskSpec, comp *pipelinespec.ComponentSpec, parent dagRef, iteration int) *driver.Request {
 	req := wk.Base
-	req.Type, req.TaskName, req.DAGExecutionID, req.IterationIndex = t, name, dagID, iteration
+	req.Type, req.TaskName, req.IterationIndex = t, name, iteration
+	if wk.native() {
+		req.ParentTaskID, req.IterationIndex = parent.res.TaskID, parent.iteration
+		return &req
+	}
+	req.DAGExecutionID = parent.res.ExecutionID
 	req.Task = proto.Clone(task).(*pipelinespec.PipelineTaskSpec)
 	req.Component = comp
 	return &req
 }
 
-func (wk *walk) dagTask(ctx context.Context, name string, task *pipelinespec.PipelineTaskSpec, comp *pipelinespec.ComponentSpec, dagID int64, path string) (status, error) {
-	res, err := wk.call(ctx, wk.request(driver.DAG, name, task, comp, dagID, -1), path, name)
+func (wk *walk) dagTask(ctx context.Context, name string, task *pipelinespec.PipelineTaskSpec, comp *pipelinespec.ComponentSpec, parent dagRef, path string) (status, error) {
+	res, err := wk.call(ctx, wk.request(driver.DAG, name, task, comp, parent, -1), path, name)
 	if err != nil {
 		return failed, err
 	}
@@ -47,15 +54,19 @@ func (wk *walk) dagTask(ctx context.Context, name string, task *pipelinespec.Pip
 		return skipped, nil
 	}
 	if task.GetParameterIterator() == nil && task.GetArtifactIterator() == nil {
-		return wk.dag(ctx, comp, res.ExecutionID, path)
+		return wk.dag(ctx, comp, dagRef{res, parent.iteration}, path)
 	}
 	result := succeeded
 	for i := range *res.IterationCount {
-		it, err := wk.call(ctx, wk.request(driver.DAG, name, task, comp, res.ExecutionID, i), fmt.Sprintf("%s[%d]", path, i), name)
-		if err != nil {
-			return failed, err
+		body := dagRef{res, i} // native: the loop's tasks run under the loop itself
+		if !wk.native() {      // MLMD: an iteration DAG call, its tasks under it
+			it, err := wk.call(ctx, wk.request(driver.DAG, name, task, comp, dagRef{res, -1}, i), fmt.Sprintf("%s[%d]", path, i), name)
+			if err != nil {
+				return failed, err
+			}
+			body = dagRef{it, -1}
 		}
-		st, err := wk.dag(ctx, comp, it.ExecutionID, fmt.Sprintf("%s[%d]", path, i))
+		st, err := wk.dag(ctx, comp, body, fmt.Sprintf("%s[%d]", path, i))
 		if err != nil {
 			return failed, err
 		}
@@ -67,9 +78,11 @@ func (wk *walk) dagTask(ctx context.Context, name string, task *pipelinespec.Pip
 }
 
 func (wk *walk) container(ctx context.Context, name string, task *pipelinespec.PipelineTaskSpec, comp *pipelinespec.ComponentSpec,
-	ctr *pipelinespec.PipelineDeploymentConfig_PipelineContainerSpec, dagID int64, path string) (status, error) {
-	req := wk.request(driver.Container, name, task, comp, dagID, -1)
-	req.Container = ctr
+	ctr *pipelinespec.PipelineDeploymentConfig_PipelineContainerSpec, parent dagRef, path string) (status, error) {
+	req := wk.request(driver.Container, name, task, comp, parent, -1)
+	if !wk.native() {
+		req.Container = ctr
+	}
 	cfg, raw, err := wk.p.KubernetesConfig(comp.GetExecutorLabel())
 	if err != nil {
 		return failed, err
@@ -93,8 +106,20 @@ func (wk *walk) container(ctx context.Context, name string, task *pipelinespec.P
 		return failed, fmt.Errorf("task %q: %w", name, err)
 	}
 	step.Launch = launch
+	if launch.Namespace == "" { // the kubelet's $(NAMESPACE): the run's
+		launch.Namespace = wk.Base.Namespace
+	}
 	out := Outcome{Parameters: wk.outputs(name, comp), Failed: wk.Fail[name]}
-	if err := wk.Launcher.Complete(ctx, launch, out); err != nil {
+	if wk.native() {
+		if launch.Line != driver.LineNative {
+			return failed, fmt.Errorf("task %q: the native driver rendered an MLMD launcher command", name)
+		}
+		launch.Component = comp // KFP's launcher reads it from the run's spec
+		err = wk.Native.Complete(ctx, launch, out)
+	} else {
+		err = wk.Launcher.Complete(ctx, launch, out)
+	}
+	if err != nil {
 		return failed, fmt.Errorf("launcher stand-in for %q: %w", name, err)
 	}
 	if out.Failed {
@@ -103,21 +128,26 @@ func (wk *walk) container(ctx context.Context, name string, task *pipelinespec.P
 	return succeeded, nil
 }
 
-func (wk *walk) importer(ctx context.Context, task *pipelinespec.PipelineTaskSpec, comp *pipelinespec.ComponentSpec,
-	spec *pipelinespec.PipelineDeploymentConfig_ImporterSpec, dagID int64) error {
-	run, err := wk.MLMD.RunOf(ctx, wk.Base.PipelineName, wk.Base.RunID, dagID)
-	if err != nil {
-		return err
-	}
-	parent, err := wk.MLMD.ExecutionByID(ctx, dagID)
-	if err != nil {
-		return err
-	}
+func (wk *walk) importer(ctx context.Context, name string, task *pipelinespec.PipelineTaskSpec, comp *pipelinespec.ComponentSpec,
+	spec *pipelinespec.PipelineDeploymentConfig_ImporterSpec, parent dagRef) error {
 	key := "artifact"
 	for k := range comp.GetOutputDefinitions().GetArtifacts() {
 		key = k
 	}
-	return wk.Launcher.Import(ctx, run, parent, task, spec, key)
+	if wk.native() {
+		_, err := wk.Native.Import(ctx, NativeImport{RunID: wk.Base.RunID, Namespace: wk.Base.Namespace, ParentTaskID: parent.res.TaskID, TaskName: name,
+			Task: task, Spec: spec, OutputKey: key, IterationIndex: parent.iteration})
+		return err
+	}
+	run, err := wk.MLMD.RunOf(ctx, wk.Base.PipelineName, wk.Base.RunID, parent.res.ExecutionID)
+	if err != nil {
+		return err
+	}
+	dag, err := wk.MLMD.ExecutionByID(ctx, parent.res.ExecutionID)
+	if err != nil {
+		return err
+	}
+	return wk.Launcher.Import(ctx, run, dag, task, spec, key)
 }
 
 // call makes one driver call (twice with Repeat) and records it.
@@ -166,4 +196,12 @@ func deref(p *int) int {
 		return -1
 	}
 	return *p
+}
+
+// dagRef is the DAG a task runs under: the DAG step's result and, on the
+// native line inside a ParallelFor, the iteration (there the loop's tasks
+// have the loop itself as parent, with their iteration index); -1 outside.
+type dagRef struct {
+	res       *driver.Result
+	iteration int
 }

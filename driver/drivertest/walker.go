@@ -17,10 +17,20 @@ import (
 // call them for KFP's compiled workflow: ROOT_DAG, then per DAG its tasks
 // (DAG drivers, ParallelFor loop and iteration drivers, CONTAINER drivers),
 // with the launcher stand-in completing each container task that runs.
+//
+// Base.Line picks the KFP line: on the MLMD line requests carry the specs
+// and the parent's execution ID and Launcher publishes to MLMD; on the
+// native line (driver.LineNative) they carry the parent DAG's task ID and
+// no specs (the driver reads the run's stored spec), Seed stores the run
+// before the ROOT_DAG call and Native publishes to the KFP API server.
 type Walker struct {
 	Driver   driver.Driver
-	Launcher *Launcher
-	MLMD     *mlmd.Client
+	Launcher *Launcher       // MLMD line
+	MLMD     *mlmd.Client    // MLMD line: importers read their parent here
+	Native   *NativeLauncher // native line
+	// Seed, when set, is called with the ROOT_DAG request before it is
+	// made (the native line's run must exist in the API server).
+	Seed func(ctx context.Context, p *Pipeline, root *driver.Request) error
 	// Base holds the run identity and options every request carries.
 	Base driver.Request
 	// Params are runtime parameter values over the root's defaults.
@@ -37,6 +47,8 @@ type Walker struct {
 	Calls func() int64
 }
 
+func (w *Walker) native() bool { return w.Base.Line == driver.LineNative }
+
 // Step is one driver call of a walk.
 type Step struct {
 	Type      driver.Type
@@ -50,8 +62,9 @@ type Step struct {
 
 // Trace is a whole walk.
 type Trace struct {
-	RootID int64
-	Steps  []*Step
+	RootID     int64  // MLMD line: the root DAG's execution
+	RootTaskID string // native line: the root DAG's task
+	Steps      []*Step
 }
 
 // Find returns the steps whose task key is task, in call order.
@@ -85,14 +98,22 @@ func (w *Walker) Run(ctx context.Context, p *Pipeline) (*Trace, error) {
 	wk := &walk{Walker: w, p: p, trace: &Trace{}}
 	root := p.Spec.GetRoot()
 	req := w.Base
-	req.Type, req.Component, req.IterationIndex = driver.RootDAG, root, -1
+	req.Type, req.IterationIndex = driver.RootDAG, -1
+	if !w.native() {
+		req.Component = root
+	}
 	req.RuntimeConfig = &pipelinespec.PipelineJob_RuntimeConfig{ParameterValues: w.runtimeParams(root)}
+	if w.Seed != nil {
+		if err := w.Seed(ctx, p, &req); err != nil {
+			return wk.trace, fmt.Errorf("seeding run %s: %w", req.RunID, err)
+		}
+	}
 	res, err := wk.call(ctx, &req, "root", "")
 	if err != nil {
 		return wk.trace, err
 	}
-	wk.trace.RootID = res.ExecutionID
-	_, err = wk.dag(ctx, root, res.ExecutionID, "root")
+	wk.trace.RootID, wk.trace.RootTaskID = res.ExecutionID, res.TaskID
+	_, err = wk.dag(ctx, root, dagRef{res, -1}, "root")
 	return wk.trace, err
 }
 
@@ -114,8 +135,9 @@ func (w *Walker) runtimeParams(root *pipelinespec.ComponentSpec) map[string]*str
 	return out
 }
 
-// dag runs a DAG's tasks in dependency order and reports whether any failed.
-func (wk *walk) dag(ctx context.Context, comp *pipelinespec.ComponentSpec, dagID int64, path string) (status, error) {
+// dag runs a DAG's tasks in dependency order and reports whether any
+// failed; parent is the DAG's own driver result.
+func (wk *walk) dag(ctx context.Context, comp *pipelinespec.ComponentSpec, parent dagRef, path string) (status, error) {
 	done := map[string]status{}
 	result := succeeded
 	for _, name := range order(comp.GetDag().GetTasks()) {
@@ -123,7 +145,7 @@ func (wk *walk) dag(ctx context.Context, comp *pipelinespec.ComponentSpec, dagID
 		st := wk.blocked(task, done)
 		if st == succeeded {
 			var err error
-			if st, err = wk.task(ctx, name, task, dagID, path+"/"+name); err != nil {
+			if st, err = wk.task(ctx, name, task, parent, path+"/"+name); err != nil {
 				return failed, err
 			}
 		}

@@ -80,12 +80,3 @@ func (sc *scope) settle(ctx context.Context, w *record.Written, dag string) erro
 func result(w *record.Written) *driver.Result {
 	return &driver.Result{ExecutionID: w.ExecutionID, TaskID: w.TaskID, LogURI: w.LogURI}
 }
-
-// cachedFrom names the record a cache hit reused: an MLMD execution, or an
-// API server task on the native line.
-func cachedFrom(req *driver.Request, ref string) string {
-	if req.Line == driver.LineNative {
-		return "task " + ref
-	}
-	return "execution " + ref
-}

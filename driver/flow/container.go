@@ -127,7 +127,7 @@ func (t *containerTask) create(ctx context.Context, triggered *bool) (*driver.Re
 		return withMessage(r, again(fmt.Sprintf("%s: condition false: skipped (%s)", t.req.TaskName, label), w.Created)), nil
 	case w.CachedFrom != "":
 		r.CachedDecision = ptr(true)
-		msg := fmt.Sprintf("%s: cache hit (%s), recorded as %s", t.req.TaskName, cachedFrom(t.req, w.CachedFrom), label)
+		msg := fmt.Sprintf("%s: cache hit (%s), recorded as %s", t.req.TaskName, w.CachedFrom, label)
 		return withMessage(r, again(msg, w.Created)), nil
 	}
 	if err := t.finishPatch(w, r); err != nil {

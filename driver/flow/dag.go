@@ -8,6 +8,7 @@ import (
 
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver/inputs"
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver/iterate"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver/record"
 )
 
@@ -19,7 +20,7 @@ func (s *Service) dag(ctx context.Context, b record.Backend, req *driver.Request
 		return nil, err
 	}
 	var res *inputs.Resolved
-	if req.IterationIndex >= 0 {
+	if req.IterationDriver() {
 		res, err = iterationInputs(ctx, sc, req)
 	} else {
 		res, err = loopOrDAGInputs(ctx, sc, req)
@@ -28,7 +29,7 @@ func (s *Service) dag(ctx context.Context, b record.Backend, req *driver.Request
 		return nil, err
 	}
 	var triggered *bool
-	if req.IterationIndex < 0 {
+	if !req.IterationDriver() {
 		if triggered, err = evalCondition(req.Task, &pipelinespec.ExecutorInput{Inputs: res.Inputs}); err != nil {
 			return nil, err
 		}
@@ -58,8 +59,8 @@ func (s *Service) dag(ctx context.Context, b record.Backend, req *driver.Request
 
 func loopOrDAGInputs(ctx context.Context, sc *scope, req *driver.Request) (*inputs.Resolved, error) {
 	var skip []string
-	if it := iterator(req.Task); it.itemInput != "" {
-		skip = append(skip, it.itemInput)
+	if it := iterate.LoopOf(req.Task); it.ItemInput != "" {
+		skip = append(skip, it.ItemInput)
 	}
 	res, err := sc.resolver.Resolve(ctx, req.Task, req.Component, inputs.Options{NestedDAG: true, Skip: skip})
 	if err != nil {
@@ -93,7 +94,7 @@ func dagResult(req *driver.Request, w *record.Written, nInputs int, triggered *b
 		msg = fmt.Sprintf("%s: condition false: skipped (%s)", req.TaskName, label)
 	case count != nil:
 		msg = fmt.Sprintf("%s: %d iterations (%s)", req.TaskName, *r.IterationCount, label)
-	case req.IterationIndex >= 0:
+	case req.IterationDriver():
 		msg = fmt.Sprintf("%s: iteration %d, %s", req.TaskName, req.IterationIndex, label)
 	default:
 		msg = fmt.Sprintf("%s: %s, %d inputs resolved", req.TaskName, label, nInputs)

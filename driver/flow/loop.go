@@ -13,50 +13,29 @@ import (
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver/iterate"
 )
 
-// loopSpec is a ParallelFor task's iterator, parameter or artifact.
-type loopSpec struct {
-	itemInput string // the input each iteration receives its item under
-	items     string // the input holding all items ("" for raw items)
-	artifacts bool
-}
-
-func iterator(task *pipelinespec.PipelineTaskSpec) loopSpec {
-	if it := task.GetArtifactIterator(); it != nil {
-		return loopSpec{itemInput: it.GetItemInput(), items: it.GetItems().GetInputArtifact(), artifacts: true}
-	}
-	if it := task.GetParameterIterator(); it != nil {
-		items := it.GetItems().GetInputParameter()
-		if items == "" {
-			items = it.GetItemInput() // raw items are stored under the item input
-		}
-		return loopSpec{itemInput: it.GetItemInput(), items: items}
-	}
-	return loopSpec{}
-}
-
 func iterateRaw(raw string) (*structpb.Value, error) { return iterate.Raw(raw) }
 
 // loopCount is the item count of a ParallelFor loop driver that runs; nil
 // for any other DAG step.
 func loopCount(req *driver.Request, res *inputs.Resolved, triggered *bool) (*int, error) {
-	it := iterator(req.Task)
-	if it.itemInput == "" || req.IterationIndex >= 0 || (triggered != nil && !*triggered) {
+	it := iterate.LoopOf(req.Task)
+	if it.ItemInput == "" || req.IterationDriver() || (triggered != nil && !*triggered) {
 		return nil, nil
 	}
-	if it.artifacts {
-		list, ok := res.Inputs.GetArtifacts()[it.items]
+	if it.Artifacts {
+		list, ok := res.Inputs.GetArtifacts()[it.Items]
 		if !ok {
-			return nil, fmt.Errorf("resolving input %q of task %q: the artifact list to iterate over was not resolved", it.items, req.TaskName)
+			return nil, fmt.Errorf("resolving input %q of task %q: the artifact list to iterate over was not resolved", it.Items, req.TaskName)
 		}
 		return ptr(len(list.GetArtifacts())), nil
 	}
-	v, ok := res.Inputs.GetParameterValues()[it.items]
+	v, ok := res.Inputs.GetParameterValues()[it.Items]
 	if !ok {
-		return nil, fmt.Errorf("resolving input %q of task %q: the items to iterate over were not resolved", it.items, req.TaskName)
+		return nil, fmt.Errorf("resolving input %q of task %q: the items to iterate over were not resolved", it.Items, req.TaskName)
 	}
 	items, err := iterate.Items(v)
 	if err != nil {
-		return nil, fmt.Errorf("resolving input %q of task %q: %w", it.items, req.TaskName, err)
+		return nil, fmt.Errorf("resolving input %q of task %q: %w", it.Items, req.TaskName, err)
 	}
 	return ptr(len(items)), nil
 }
@@ -64,8 +43,8 @@ func loopCount(req *driver.Request, res *inputs.Resolved, triggered *bool) (*int
 // iterationInputs are one iteration's inputs: the loop execution's (its
 // parent) with the items replaced by item i under the item input.
 func iterationInputs(ctx context.Context, sc *scope, req *driver.Request) (*inputs.Resolved, error) {
-	it := iterator(req.Task)
-	if it.itemInput == "" {
+	it := iterate.LoopOf(req.Task)
+	if it.ItemInput == "" {
 		return nil, fmt.Errorf("task %q: iteration_index %d given but the task is not a ParallelFor", req.TaskName, req.IterationIndex)
 	}
 	arts, err := sc.resolver.ParentArtifacts(ctx)
@@ -76,29 +55,8 @@ func iterationInputs(ctx context.Context, sc *scope, req *driver.Request) (*inpu
 	if in.ParameterValues == nil {
 		in.ParameterValues = map[string]*structpb.Value{}
 	}
-	if err := pickItem(in, it, req.IterationIndex); err != nil {
-		return nil, fmt.Errorf("resolving input %q of task %q: %w", it.items, req.TaskName, err)
+	if err := it.Pick(in, req.IterationIndex); err != nil {
+		return nil, fmt.Errorf("resolving input %q of task %q: %w", it.Items, req.TaskName, err)
 	}
-	return inputs.Validated(in, req.Component, []string{it.items})
-}
-
-func pickItem(in *pipelinespec.ExecutorInput_Inputs, it loopSpec, i int) error {
-	if it.artifacts {
-		item, err := iterate.Artifact(in.Artifacts[it.items], i)
-		if err != nil {
-			return err
-		}
-		in.Artifacts[it.itemInput] = item
-		return nil
-	}
-	all, ok := in.ParameterValues[it.items]
-	if !ok {
-		return fmt.Errorf("the loop execution has no input %q", it.items)
-	}
-	item, err := iterate.Param(all, i)
-	if err != nil {
-		return err
-	}
-	in.ParameterValues[it.itemInput] = item
-	return nil
+	return inputs.Validated(in, req.Component, []string{it.Items})
 }

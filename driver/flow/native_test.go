@@ -26,7 +26,7 @@ import (
 
 // nativeEnv is a driver on the native line against the API test server,
 // with a run of p stored there.
-func nativeEnv(t *testing.T, p *drivertest.Pipeline, runID string) (*flow.Service, *kfpapitest.Server) {
+func nativeEnv(t testing.TB, p *drivertest.Pipeline, runID string) (*flow.Service, *kfpapitest.Server) {
 	t.Helper()
 	srv := kfpapitest.Start(t, kfpapitest.Options{})
 	host, port, _ := net.SplitHostPort(srv.Addr())
@@ -137,17 +137,11 @@ func TestNativeBadArguments(t *testing.T) {
 		req  *driver.Request
 		want string
 	}{
-		"unknown parent": {nativeReq(driver.Container, "run-bad", "no-such-task", firstTask(p)), "parent_task_id"},
-		"unknown task":   {nativeReq(driver.Container, "run-bad", res.TaskID, "no-such-task"), "task_name"},
-		"unknown run":    {nativeReq(driver.Container, "run-missing", res.TaskID, firstTask(p)), "run_id"},
-		"no parent":      {nativeReq(driver.Container, "run-bad", "", firstTask(p)), "parent_task_id"},
-		// KFP master passes an iteration index down below a loop; under a
-		// parent that is no loop it is dropped, and what remains is wrong.
-		"a DAG call on a container task, in an iteration": {func() *driver.Request {
-			r := nativeReq(driver.DAG, "run-bad", res.TaskID, firstTask(p))
-			r.IterationIndex = 0
-			return r
-		}(), "component.dag"},
+		"unknown parent":            {nativeReq(driver.Container, "run-bad", "no-such-task", firstTask(p)), "parent_task_id"},
+		"unknown task":              {nativeReq(driver.Container, "run-bad", res.TaskID, "no-such-task"), "task_name"},
+		"unknown run":               {nativeReq(driver.Container, "run-missing", res.TaskID, firstTask(p)), "run_id"},
+		"no parent":                 {nativeReq(driver.Container, "run-bad", "", firstTask(p)), "parent_task_id"},
+		"a container task as a DAG": {nativeReq(driver.DAG, "run-bad", res.TaskID, firstTask(p)), "component.dag"},
 	} {
 		_, err := svc.Run(ctx, c.req)
 		if err == nil || driver.IsTransient(err) || !strings.Contains(err.Error(), c.want) {
@@ -157,5 +151,20 @@ func TestNativeBadArguments(t *testing.T) {
 	srv.FailWith(status.Error(codes.Unavailable, "down for maintenance"))
 	if _, err := svc.Run(ctx, nativeReq(driver.Container, "run-bad", res.TaskID, firstTask(p))); !driver.IsTransient(err) {
 		t.Errorf("API server unavailable: %v, want a transient error", err)
+	}
+}
+
+// TestNativeRunIsTheWorkflows: a native call naming another run than its
+// workflow's (the run token would be minted for it) fails before any
+// call to the API server.
+func TestNativeRunIsTheWorkflows(t *testing.T) {
+	p := load(t, "add_numbers.yaml")
+	svc, srv := nativeEnv(t, p, "run-own")
+	req := nativeReq(driver.RootDAG, "run-own", "", "")
+	req.RuntimeConfig = rootConfig(t, p, nil)
+	req.WorkflowUID = "3f2c0d4e-0000-4000-8000-000000000001"
+	_, err := svc.Run(context.Background(), req)
+	if err == nil || !strings.Contains(err.Error(), "run_id") || srv.TotalCalls() != 0 {
+		t.Errorf("run_id of another workflow: %v after %d API calls, want an error naming run_id and none", err, srv.TotalCalls())
 	}
 }

@@ -96,7 +96,7 @@ func pvcResult(req *driver.Request, w *record.Written, done string) *driver.Resu
 	name := w.Task.Inputs()["pvc_name"].GetStringValue()
 	msg := fmt.Sprintf("%s: PVC %s %s (%s)", req.TaskName, name, done, w.Task.Label())
 	if w.CachedFrom != "" {
-		msg = fmt.Sprintf("%s: cache hit (%s), recorded as %s", req.TaskName, cachedFrom(req, w.CachedFrom), w.Task.Label())
+		msg = fmt.Sprintf("%s: cache hit (%s), recorded as %s", req.TaskName, w.CachedFrom, w.Task.Label())
 	}
 	return withMessage(result(w), again(msg, w.Created))
 }

@@ -94,3 +94,31 @@ func TestRoundTripsColdProcess(t *testing.T) {
 	}
 	_ = env
 }
+
+// TestNativeRoundTrips counts the native line's API calls per kind of
+// driver call over the same real specs (including the first reads of a
+// run's spec and of each parent task, which a process makes once), and
+// holds a CONTAINER that runs to <= 6.
+func TestNativeRoundTrips(t *testing.T) {
+	env := drivertest.NewNativeEnv(t)
+	calls := func() int64 { return int64(env.API.TotalCalls()) }
+	byKind := map[string][]int64{}
+	files := []string{"two_step_pipeline.yaml", "pipeline_with_loops.yaml", "if_else_with_oneof_parameters.yaml",
+		"collected_parameters.yaml", "parameter_cache.yaml", "parameter_cache.yaml", "pipeline_with_task_final_status.yaml"}
+	for i, f := range files {
+		trace := walk(t, env, f, fmt.Sprintf("rt-%d", i), func(w *drivertest.Walker) { w.Calls = calls })
+		for _, s := range trace.Steps {
+			byKind[kind(s)] = append(byKind[kind(s)], s.RPCs)
+		}
+	}
+	var lines []string
+	for k, counts := range byKind {
+		sort.Slice(counts, func(i, j int) bool { return counts[i] < counts[j] })
+		lines = append(lines, fmt.Sprintf("%-28s min %d  median %d  max %d  (%d calls)", k, counts[0], counts[len(counts)/2], counts[len(counts)-1], len(counts)))
+		if max := counts[len(counts)-1]; k == "CONTAINER (runs)" && max > 6 {
+			t.Errorf("%s: up to %d API round trips, want <= 6", k, max)
+		}
+	}
+	sort.Strings(lines)
+	t.Log("KFP API round trips per driver call (first call of a run or parent in the process included):\n" + strings.Join(lines, "\n"))
+}

@@ -7,12 +7,9 @@
 package flow
 
 import (
-	"sync"
-
 	"context"
 	"errors"
 	"fmt"
-	"golang.org/x/sync/singleflight"
 	"time"
 
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver"
@@ -56,11 +53,6 @@ type Service struct {
 	deps   Deps
 	mlmd   *mlmdrecords.Backend
 	native *apirecords.Backend
-
-	// iterations are the native line's iteration tasks made so far (see
-	// nativeLoopChild), by run, loop task and index; one call makes each.
-	iterations     sync.Map
-	iterationCalls singleflight.Group
 }
 
 var _ driver.Driver = (*Service)(nil)
@@ -124,9 +116,6 @@ func (s *Service) Run(ctx context.Context, req *driver.Request) (res *driver.Res
 		return nil, err
 	}
 	b := s.backend(req)
-	if req, err = s.nativeLoopChild(ctx, b, req); err != nil {
-		return nil, classify(err)
-	}
 	switch req.Type {
 	case driver.RootDAG:
 		res, err = s.rootDAG(ctx, b, req)

@@ -27,7 +27,11 @@ func validate(req *driver.Request) error {
 		}
 	}
 	native := req.Line == driver.LineNative
-	if !native {
+	if native {
+		// The run's API token is minted for run_id: only this workflow's
+		// own run may be named (KFP compiles run_id as {{workflow.uid}}).
+		need(req.WorkflowUID == "" || req.RunID == req.WorkflowUID, "run_id: %q is not this workflow's UID %q", req.RunID, req.WorkflowUID)
+	} else {
 		need(req.Component != nil, "component: missing")
 		need(req.Options.MLMDAddress != "" && req.Options.MLMDPort != "", "mlmd_server_address/port: empty")
 	}

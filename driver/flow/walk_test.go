@@ -18,12 +18,21 @@ func load(t *testing.T, name string) *drivertest.Pipeline {
 	return p
 }
 
+// specFiles are the copied real pipeline specs every full walk covers.
+func specFiles(t *testing.T) []string {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join("..", "testdata", "pipelines", "*.yaml"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no pipeline specs in testdata: %v", err)
+	}
+	return files
+}
+
 // TestWalkAllSpecs walks every copied real pipeline spec end to end, each
 // driver call made twice (an Argo retry), and expects no error.
 func TestWalkAllSpecs(t *testing.T) {
-	files, _ := filepath.Glob(filepath.Join("..", "testdata", "pipelines", "*.yaml"))
 	env := drivertest.NewEnv(t)
-	for _, f := range files {
+	for _, f := range specFiles(t) {
 		name := filepath.Base(f)
 		t.Run(strings.TrimSuffix(name, ".yaml"), func(t *testing.T) {
 			p := load(t, name)

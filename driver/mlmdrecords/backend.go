@@ -138,8 +138,11 @@ func (b *Backend) withLogURI(props map[string]*pb.Value, runRoot, name string) {
 }
 
 func written(exec *mlmd.Execution, created bool) *record.Written {
-	return &record.Written{Task: exec, Created: created, ExecutionID: exec.ID(),
-		CachedFrom: exec.String(mlmd.PropCachedExecutionID), LogURI: exec.String(mlmd.PropDriverLogsURI)}
+	w := &record.Written{Task: exec, Created: created, ExecutionID: exec.ID(), LogURI: exec.String(mlmd.PropDriverLogsURI)}
+	if id := exec.String(mlmd.PropCachedExecutionID); id != "" {
+		w.CachedFrom = "execution " + id
+	}
+	return w
 }
 
 func parseID(ref string) (int64, error) {

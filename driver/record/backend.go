@@ -119,7 +119,9 @@ type Written struct {
 	ExecutionID int64
 	// TaskID is the native line's task ID; "" on the MLMD line.
 	TaskID string
-	// CachedFrom is the Ref of the step whose outputs this record reused.
+	// CachedFrom names the step whose outputs this record reused, as
+	// messages name records ("execution 12", "task 3f2c..."); "" when the
+	// record reused none.
 	CachedFrom string
 	// LogURI is where the step's driver log goes; "" when none is kept.
 	LogURI string

@@ -132,3 +132,25 @@ func OutputsOf(dag *pipelinespec.DagSpec) DAGOutputs {
 	}
 	return out
 }
+
+// SettledState is a DAG's state from its children's, as KFP's launcher
+// decides it after a task ran: Succeeded when all expected children are
+// done or skipped, Failed when one failed, else Running (not settled yet).
+func SettledState(children []Status, expected int) Status {
+	done, failed := 0, 0
+	for _, s := range children {
+		switch {
+		case s.Done() || s == Skipped:
+			done++
+		case s == Failed:
+			failed++
+		}
+	}
+	switch {
+	case done == expected:
+		return Succeeded
+	case failed > 0:
+		return Failed
+	}
+	return Running
+}

@@ -28,7 +28,9 @@
 //     changing any.
 //   - GetTask, ListTasks (run_id required; parent_id narrows to children;
 //     order_by "", "create_time [asc|desc]"; page_size 0 means 20, capped
-//     at 200; keyset page tokens bound to their query; total_size). Tasks
+//     at 200; keyset page tokens bound to their query; total_size; filter:
+//     KFP's URL-escaped Filter JSON with EQUALS or IN predicates on "name"
+//     and "parent_task_id", ANDed, anything else InvalidArgument). Tasks
 //     carry child_tasks (except from CreateTask and FindCachedTask) and
 //     inputs/outputs artifacts derived from links (except from CreateTask).
 //   - FindCachedTask: newest SUCCEEDED task with the fingerprint in the
@@ -54,7 +56,7 @@
 // Where KFP's order is arbitrary (ties of random UUIDs, Go map order of
 // merged parameters) this server uses insertion order.
 //
-// Not implemented: ListTasks and ListArtifactTasks filters and other sort
+// Not implemented: ListTasks filters on other keys or operations, ListArtifactTasks filters, other sort
 // orders, ListArtifacts filters other than the uri lookup and sort_by
 // (InvalidArgument); authorization (KFP's SubjectAccessReview: any
 // authenticated principal may touch any run it is not bound away from);

@@ -23,9 +23,9 @@ func (s *Server) taskArtifacts(t *pb.PipelineTask) (in, out []*pb.PipelineTask_I
 		links    []*linkRecord
 	}
 	var groups []*group
-	for _, r := range s.links {
+	for _, r := range s.taskLinks[t.GetTaskId()] {
 		l := r.link
-		if l.GetTaskId() != t.GetTaskId() || s.artifacts[l.GetArtifactId()] == nil {
+		if s.artifacts[l.GetArtifactId()] == nil {
 			continue
 		}
 		g := &group{key: l.GetKey(), typ: l.GetType(), producer: l.GetProducer().GetTaskName()}

@@ -106,7 +106,7 @@ func linkIdentity(l *pb.ArtifactTask) string {
 
 func (s *Server) findLink(l *pb.ArtifactTask) *linkRecord {
 	k := linkIdentity(l)
-	for _, r := range s.links {
+	for _, r := range s.taskLinks[l.GetTaskId()] { // the identity includes the task
 		if linkIdentity(r.link) == k {
 			return r
 		}
@@ -117,7 +117,9 @@ func (s *Server) findLink(l *pb.ArtifactTask) *linkRecord {
 func (s *Server) storeLink(l *pb.ArtifactTask) *pb.ArtifactTask {
 	c := proto.Clone(l).(*pb.ArtifactTask)
 	c.Id = newID()
-	s.links = append(s.links, &linkRecord{seq: s.nextSeq(), link: c})
+	r := &linkRecord{seq: s.nextSeq(), link: c}
+	s.links = append(s.links, r)
+	s.taskLinks[c.GetTaskId()] = append(s.taskLinks[c.GetTaskId()], r)
 	return c
 }
 

@@ -3,8 +3,11 @@ package kfpapitest
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
+
+	"google.golang.org/protobuf/encoding/protojson"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
@@ -18,14 +21,17 @@ import (
 const BoundRunIDMetadataKey = "x-kfp-bound-run-id"
 
 // ListTasks lists a run's tasks, or a parent's children within the run,
-// by create time. Filters are not implemented (InvalidArgument).
+// by create time. Of KFP's filters, EQUALS and IN on "name" and
+// "parent_task_id" are implemented (ANDed, as KFP does); any other
+// predicate is InvalidArgument.
 func (s *Server) ListTasks(_ context.Context, req *pb.ListTasksRequest) (*pb.ListTasksResponse, error) {
 	runID, parentID := req.GetRunId(), req.GetParentId()
 	if runID == "" {
 		return nil, invalid("run_id is required")
 	}
-	if req.GetFilter() != "" {
-		return nil, invalid("kfpapitest: ListTasks filters are not implemented")
+	keep, err := taskFilter(req.GetFilter())
+	if err != nil {
+		return nil, err
 	}
 	desc, err := createOrder(req.GetOrderBy())
 	if err != nil {
@@ -43,13 +49,17 @@ func (s *Server) ListTasks(_ context.Context, req *pb.ListTasksRequest) (*pb.Lis
 		}
 	}
 	var matches []*taskRecord
-	for _, r := range s.taskList {
-		if r.task.GetRunId() == runID && (parentID == "" || r.task.GetParentTaskId() == parentID) {
+	candidates := s.taskList
+	if parentID != "" {
+		candidates = s.byParent[parentID]
+	}
+	for _, r := range candidates {
+		if r.task.GetRunId() == runID && (parentID == "" || r.task.GetParentTaskId() == parentID) && keep(r.task) {
 			matches = append(matches, r)
 		}
 	}
 	sortByCreate(matches, desc)
-	query := fmt.Sprintf("tasks %q %q %v", runID, parentID, desc)
+	query := fmt.Sprintf("tasks %q %q %q %v", runID, parentID, req.GetFilter(), desc)
 	got, next, err := page(matches, func(r *taskRecord) int { return r.seq }, query, req.GetPageToken(), size)
 	if err != nil {
 		return nil, err
@@ -146,4 +156,58 @@ func boundRunID(ctx context.Context) string {
 		return v[0]
 	}
 	return ""
+}
+
+// taskFilter parses a ListTasks filter as KFP's server does (URL query
+// unescaping, then the v2beta1 Filter's JSON) into a predicate.
+func taskFilter(encoded string) (func(*pb.PipelineTask) bool, error) {
+	if encoded == "" {
+		return func(*pb.PipelineTask) bool { return true }, nil
+	}
+	raw, err := url.QueryUnescape(encoded)
+	if err != nil {
+		return nil, invalid("filter: %v", err)
+	}
+	f := &pb.Filter{}
+	if err := protojson.Unmarshal([]byte(raw), f); err != nil {
+		return nil, invalid("filter %q: %v", raw, err)
+	}
+	var tests []func(*pb.PipelineTask) bool
+	for _, p := range f.GetPredicates() {
+		var field func(*pb.PipelineTask) string
+		switch p.GetKey() {
+		case "name":
+			field = (*pb.PipelineTask).GetName
+		case "parent_task_id":
+			field = (*pb.PipelineTask).GetParentTaskId
+		default:
+			return nil, invalid("kfpapitest: filtering tasks on %q is not implemented", p.GetKey())
+		}
+		var values []string
+		switch p.GetOperation() {
+		case pb.Predicate_EQUALS:
+			v, ok := p.GetValue().(*pb.Predicate_StringValue)
+			if !ok {
+				return nil, invalid("filter on %q: EQUALS needs a string_value", p.GetKey())
+			}
+			values = []string{v.StringValue}
+		case pb.Predicate_IN:
+			v, ok := p.GetValue().(*pb.Predicate_StringValues_)
+			if !ok {
+				return nil, invalid("filter on %q: IN needs string_values", p.GetKey())
+			}
+			values = v.StringValues.GetValues()
+		default:
+			return nil, invalid("kfpapitest: filter operation %s is not implemented", p.GetOperation())
+		}
+		tests = append(tests, func(t *pb.PipelineTask) bool { return slices.Contains(values, field(t)) })
+	}
+	return func(t *pb.PipelineTask) bool {
+		for _, test := range tests {
+			if !test(t) {
+				return false
+			}
+		}
+		return true
+	}, nil
 }

@@ -1,6 +1,7 @@
 package kfpapitest_test
 
 import (
+	"net/url"
 	"testing"
 	"time"
 
@@ -61,7 +62,9 @@ func TestListTasksPaging(t *testing.T) {
 
 	bad := map[string]*pb.ListTasksRequest{
 		"no run id":        {ParentFilter: &pb.ListTasksRequest_ParentId{ParentId: root.GetTaskId()}},
-		"filter":           {RunId: runID, Filter: `{"predicates":[]}`},
+		"unfiltered key":   {RunId: runID, Filter: url.QueryEscape(`{"predicates":[{"key":"display_name","operation":"EQUALS","string_value":"x"}]}`)},
+		"malformed filter": {RunId: runID, Filter: "%7B"},
+		"IN without list":  {RunId: runID, Filter: url.QueryEscape(`{"predicates":[{"key":"name","operation":"IN","string_value":"x"}]}`)},
 		"order by name":    {RunId: runID, OrderBy: "name"},
 		"negative size":    {RunId: runID, PageSize: -1},
 		"foreign token":    {RunId: runID, PageToken: "garbage"},
@@ -133,5 +136,40 @@ func TestFindCachedTask(t *testing.T) {
 	single.create(t, r, tk)
 	if resp, err := single.run.FindCachedTask(ctx, &pb.FindCachedTaskRequest{CacheFingerprint: "fp"}); err != nil || resp.GetTask() == nil {
 		t.Errorf("single-user lookup without namespace: %v, %v", resp, err)
+	}
+}
+
+// TestListTasksFilter: the name and parent filters KFP's driver sends
+// select tasks as KFP's SQL does (predicates ANDed, IN and EQUALS).
+func TestListTasksFilter(t *testing.T) {
+	c := dial(t, kfpapitest.Options{})
+	runID := c.seedRun(t, "ns")
+	root := c.create(t, runID, &pb.PipelineTask{RunId: runID, Name: "ROOT", Type: pb.PipelineTask_ROOT, ScopePath: "root"})
+	var loops []string
+	for _, n := range []string{"a", "b"} {
+		l := c.create(t, runID, &pb.PipelineTask{RunId: runID, Name: "loop-" + n, Type: pb.PipelineTask_LOOP, ScopePath: "root.loop-" + n, ParentTaskId: &root.TaskId})
+		loops = append(loops, l.GetTaskId())
+		for _, k := range []string{"x", "y"} {
+			c.create(t, runID, &pb.PipelineTask{RunId: runID, Name: k, Type: pb.PipelineTask_RUNTIME, ScopePath: "root.loop-" + n + "." + k, ParentTaskId: &l.TaskId})
+		}
+	}
+	filter := func(js string) string { return url.QueryEscape(js) }
+	for name, c2 := range map[string]struct {
+		req  *pb.ListTasksRequest
+		want int
+	}{
+		"names of one parent": {&pb.ListTasksRequest{RunId: runID, ParentFilter: &pb.ListTasksRequest_ParentId{ParentId: loops[0]},
+			Filter: filter(`{"predicates":[{"key":"name","operation":"IN","string_values":{"values":["x"]}}]}`)}, 1},
+		"two parents": {&pb.ListTasksRequest{RunId: runID,
+			Filter: filter(`{"predicates":[{"key":"parent_task_id","operation":"IN","string_values":{"values":["` + loops[0] + `","` + loops[1] + `"]}}]}`)}, 4},
+		"two parents, one name": {&pb.ListTasksRequest{RunId: runID,
+			Filter: filter(`{"predicates":[{"key":"parent_task_id","operation":"IN","string_values":{"values":["` + loops[0] + `","` + loops[1] + `"]}},{"key":"name","operation":"EQUALS","string_value":"y"}]}`)}, 2},
+		"no match": {&pb.ListTasksRequest{RunId: runID,
+			Filter: filter(`{"predicates":[{"key":"name","operation":"EQUALS","string_value":"z"}]}`)}, 0},
+	} {
+		resp, err := c.run.ListTasks(ctx, c2.req)
+		if err != nil || len(resp.GetTasks()) != c2.want || int(resp.GetTotalSize()) != c2.want {
+			t.Errorf("%s: %d tasks (total %d), err %v; want %d", name, len(resp.GetTasks()), resp.GetTotalSize(), err, c2.want)
+		}
 	}
 }

@@ -55,12 +55,18 @@ type Server struct {
 
 	opts Options
 
-	mu        sync.Mutex
-	seq       int
-	runs      map[string]*runRecord
-	versions  map[versionKey]*pb.PipelineVersion
-	tasks     map[string]*taskRecord
-	taskList  []*taskRecord // insertion order
+	mu       sync.Mutex
+	seq      int
+	runs     map[string]*runRecord
+	versions map[versionKey]*pb.PipelineVersion
+	tasks    map[string]*taskRecord
+	taskList []*taskRecord // insertion order
+	// Indexes, so that runs of thousands of tasks stay cheap to serve:
+	// tasks by logical key (as stored at create) and by parent, links by
+	// task.
+	byKey     map[string]*taskRecord
+	byParent  map[string][]*taskRecord
+	taskLinks map[string][]*linkRecord
 	artifacts map[string]*artifactRecord
 	artList   []*artifactRecord
 	links     []*linkRecord
@@ -82,6 +88,9 @@ func New(opts Options) *Server {
 		runs:      map[string]*runRecord{},
 		versions:  map[versionKey]*pb.PipelineVersion{},
 		tasks:     map[string]*taskRecord{},
+		byKey:     map[string]*taskRecord{},
+		byParent:  map[string][]*taskRecord{},
+		taskLinks: map[string][]*linkRecord{},
 		artifacts: map[string]*artifactRecord{},
 		calls:     map[string]int{},
 	}

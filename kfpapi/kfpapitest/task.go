@@ -3,6 +3,7 @@ package kfpapitest
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -42,16 +43,16 @@ func (s *Server) CreateTask(_ context.Context, req *pb.CreateTaskRequest) (*pb.P
 	}
 	stored := s.newTask(t, runID)
 	key := logicalKey(stored)
-	if key != "" {
-		for _, r := range s.taskList {
-			if r.logicalKey == key {
-				return s.view(r, false, false), nil
-			}
-		}
+	if r := s.byKey[key]; key != "" && r != nil {
+		return s.view(r, false, false), nil
 	}
 	rec := &taskRecord{seq: s.nextSeq(), namespace: run.namespace, logicalKey: key, task: stored}
 	s.tasks[stored.GetTaskId()] = rec
 	s.taskList = append(s.taskList, rec)
+	if key != "" {
+		s.byKey[key] = rec
+	}
+	s.adopt(rec)
 	return s.view(rec, false, false), nil
 }
 
@@ -182,8 +183,8 @@ func (s *Server) view(r *taskRecord, children, artifacts bool) *pb.PipelineTask 
 	}
 	if children {
 		var kids []*taskRecord
-		for _, k := range s.taskList {
-			if k.task.GetParentTaskId() == r.task.GetTaskId() && k.task.GetRunId() == r.task.GetRunId() {
+		for _, k := range s.byParent[r.task.GetTaskId()] {
+			if k.task.GetRunId() == r.task.GetRunId() {
 				kids = append(kids, k)
 			}
 		}
@@ -196,4 +197,17 @@ func (s *Server) view(r *taskRecord, children, artifacts bool) *pb.PipelineTask 
 		c.Inputs.Artifacts, c.Outputs.Artifacts = s.taskArtifacts(r.task)
 	}
 	return c
+}
+
+// adopt files rec under its parent; disown takes it out again (an update
+// moves a task to another parent).
+func (s *Server) adopt(rec *taskRecord) {
+	if p := rec.task.GetParentTaskId(); p != "" {
+		s.byParent[p] = append(s.byParent[p], rec)
+	}
+}
+
+func (s *Server) disown(rec *taskRecord) {
+	p := rec.task.GetParentTaskId()
+	s.byParent[p] = slices.DeleteFunc(s.byParent[p], func(r *taskRecord) bool { return r == rec })
 }

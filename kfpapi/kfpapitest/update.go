@@ -112,10 +112,12 @@ func (s *Server) merge(rec *taskRecord, u *pb.PipelineTask) {
 		t.CacheFingerprint = u.GetCacheFingerprint()
 	}
 	if u.ParentTaskId != nil {
+		s.disown(rec)
 		t.ParentTaskId = u.ParentTaskId
 		if u.GetParentTaskId() == "" {
 			t.ParentTaskId = nil
 		}
+		s.adopt(rec)
 	}
 	if u.GetState() != pb.PipelineTask_RUNTIME_STATE_UNSPECIFIED {
 		t.State = u.GetState()

@@ -28,6 +28,7 @@ import (
 	"google.golang.org/protobuf/types/known/structpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver/record"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/kfpapi"
 	pb "github.com/kfp-driver-plugin/kfp-driver-plugin/kfpapi/proto"
 )
@@ -135,10 +136,12 @@ func outputArtifacts(t Task) []*pb.CreateArtifactRequest {
 	return out
 }
 
-// Settle updates DAG task states bottom-up from dag: a DAG whose expected
-// children (its iteration count for a loop, else the tasks of its DAG in
-// the run's spec) are all succeeded, cached or skipped succeeds; one with a
-// failed child fails. The root task is left to the API server.
+// Settle updates DAG task states bottom-up from dag by the driver's rule
+// (record.SettledState): a DAG whose expected children (the tasks of its
+// DAG in the run's spec; for a loop, whose iterations' tasks are all its
+// children, that many per iteration) are all succeeded, cached or skipped
+// succeeds; one with a failed child fails. The root task is left to the
+// API server.
 func Settle(ctx context.Context, c *kfpapi.Client, runID, dag string) error {
 	var spec *pipelinespec.PipelineSpec
 	for dag != "" {
@@ -149,21 +152,20 @@ func Settle(ctx context.Context, c *kfpapi.Client, runID, dag string) error {
 		if t.GetType() == pb.PipelineTask_ROOT {
 			return nil
 		}
-		attrs := t.GetTypeAttributes()
-		expected := int(attrs.GetIterationCount())
-		if attrs == nil || attrs.IterationCount == nil {
-			if spec == nil {
-				if spec, err = RunSpec(ctx, c, runID); err != nil {
-					return err
-				}
-			}
-			comp, err := Component(spec, t.GetScopePath())
-			if err != nil {
+		if spec == nil {
+			if spec, err = RunSpec(ctx, c, runID); err != nil {
 				return err
 			}
-			expected = len(comp.GetDag().GetTasks())
 		}
-		kids, err := c.Children(ctx, runID, dag)
+		comp, err := Component(spec, t.GetScopePath())
+		if err != nil {
+			return err
+		}
+		expected := len(comp.GetDag().GetTasks())
+		if a := t.GetTypeAttributes(); t.GetType() == pb.PipelineTask_LOOP || a != nil && a.IterationCount != nil {
+			expected *= int(a.GetIterationCount())
+		}
+		kids, err := c.Children(ctx, runID, []string{dag})
 		if err != nil {
 			return err
 		}
@@ -179,21 +181,25 @@ func Settle(ctx context.Context, c *kfpapi.Client, runID, dag string) error {
 	return nil
 }
 
+var statuses = map[pb.PipelineTask_TaskState]record.Status{
+	pb.PipelineTask_SUCCEEDED: record.Succeeded, pb.PipelineTask_CACHED: record.Cached,
+	pb.PipelineTask_FAILED: record.Failed, pb.PipelineTask_SKIPPED: record.Skipped,
+}
+
 func dagState(kids []*pb.PipelineTask, expected int) pb.PipelineTask_TaskState {
-	done, failed := 0, 0
-	for _, k := range kids {
-		switch k.GetState() {
-		case pb.PipelineTask_SUCCEEDED, pb.PipelineTask_CACHED, pb.PipelineTask_SKIPPED:
-			done++
-		case pb.PipelineTask_FAILED:
-			failed++
+	got := make([]record.Status, len(kids))
+	for i, k := range kids {
+		s, ok := statuses[k.GetState()]
+		if !ok {
+			s = record.Running
 		}
+		got[i] = s
 	}
-	switch {
-	case failed > 0:
-		return pb.PipelineTask_FAILED
-	case done >= expected:
+	switch record.SettledState(got, expected) {
+	case record.Succeeded:
 		return pb.PipelineTask_SUCCEEDED
+	case record.Failed:
+		return pb.PipelineTask_FAILED
 	}
 	return pb.PipelineTask_RUNTIME_STATE_UNSPECIFIED
 }

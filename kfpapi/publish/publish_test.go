@@ -151,3 +151,35 @@ func TestImport(t *testing.T) {
 		t.Errorf("importer task: %v", got)
 	}
 }
+
+// TestPublishSettlesLoop: on the native line a loop's iterations' tasks are
+// all its children: it succeeds once every iteration's tasks did.
+func TestPublishSettlesLoop(t *testing.T) {
+	c, run, root, _ := env(t)
+	ctx := context.Background()
+	two := int64(2)
+	loop, err := c.CreateTask(ctx, &pb.PipelineTask{Name: "inner", RunId: run, Type: pb.PipelineTask_LOOP, State: pb.PipelineTask_RUNNING,
+		ScopePath: "root.inner", ParentTaskId: &root.TaskId, TypeAttributes: &pb.PipelineTask_TypeAttributes{IterationCount: &two}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := int64(0); i < 2; i++ {
+		for _, name := range []string{"a", "b"} {
+			if d, _ := c.GetTask(ctx, run, loop.GetTaskId()); d.GetState() != pb.PipelineTask_RUNNING {
+				t.Fatalf("loop is %s before iteration %d's %s ran", d.GetState(), i, name)
+			}
+			task, err := c.CreateTask(ctx, &pb.PipelineTask{Name: name, RunId: run, Type: pb.PipelineTask_RUNTIME, State: pb.PipelineTask_RUNNING,
+				ScopePath: "root.inner." + name, ParentTaskId: &loop.TaskId, TypeAttributes: &pb.PipelineTask_TypeAttributes{IterationIndex: &i}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := publish.Publish(ctx, c, publish.Task{RunID: run, TaskID: task.GetTaskId(), TaskName: name, Namespace: ns,
+				Iteration: &i, Input: &pipelinespec.ExecutorInput{}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if d, _ := c.GetTask(ctx, run, loop.GetTaskId()); d.GetState() != pb.PipelineTask_SUCCEEDED {
+		t.Errorf("loop is %s after both iterations, want SUCCEEDED", d.GetState())
+	}
+}
