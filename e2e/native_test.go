@@ -13,9 +13,14 @@ import (
 
 	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
 	"github.com/kubeflow/pipelines/api/v2alpha1/go/pipelinespec"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/internal/testenv"
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/kfpapi"
 	pb "github.com/kfp-driver-plugin/kfp-driver-plugin/kfpapi/proto"
 )
 
@@ -49,6 +54,22 @@ func runNativeCases(t *testing.T, s *Stack) {
 		testNativeCacheHit(t, s, "parameter_cache.yaml", "core-comp", "crust-comp")
 	})
 	parallel(t, "native-observe/driver-decision-in-argo-get", func(t *testing.T) { testNativeDecisionInArgoGet(t, s) })
+	parallel(t, "native-observe/api-server-requires-a-token", func(t *testing.T) { testNativeTokenRequired(t) })
+}
+
+// testNativeTokenRequired: the API test server the pods reach authenticates
+// as KFP master's does, so the cases' plugin and launcher calls all carried
+// a token TokenReview accepted; a call without one is refused.
+func testNativeTokenRequired(t *testing.T) {
+	conn, err := grpc.NewClient(hostAddr(mlPipelinePort), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_, err = kfpapi.New(conn, "ml-pipeline", nil).GetRun(context.Background(), "no-such-run")
+	if status.Code(err) != codes.Unauthenticated {
+		t.Errorf("GetRun without a token: %v, want Unauthenticated", err)
+	}
 }
 
 // runNativeCase runs a native case as RunNative does; unless its

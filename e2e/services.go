@@ -41,7 +41,9 @@ type services struct {
 	tasksGRPC *grpc.Server
 }
 
-func startServices() (*services, error) {
+// startServices starts the test servers; auth, when set, authenticates the
+// ml-pipeline server's calls (the native stack's KFP TokenReview).
+func startServices(auth kfpapitest.Authenticator) (*services, error) {
 	s := &services{}
 	var err error
 	if s.MLMD, err = mlmdserver.Start(hostAddr(mlmdPort)); err != nil {
@@ -53,8 +55,7 @@ func startServices() (*services, error) {
 		return nil, fmt.Errorf("ml-pipeline test server: %w", err)
 	}
 	s.Tasks = mlpipelinetest.New()
-	// No authentication: the plugin sends no token on the native line yet.
-	s.API = kfpapitest.New(kfpapitest.Options{})
+	s.API = kfpapitest.New(kfpapitest.Options{Authenticate: auth})
 	s.tasksGRPC = s.API.GRPCServer()
 	apipb.RegisterTaskServiceServer(s.tasksGRPC, s.Tasks)
 	go func() { _ = s.tasksGRPC.Serve(lis) }()

@@ -17,6 +17,7 @@ import (
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/e2e/standin"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/internal/realnode"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/internal/testenv"
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/kfpapi/kfpapitest"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/mlmd"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/objectstore"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/profile"
@@ -170,8 +171,19 @@ func (s *Stack) startNode(ctx context.Context) error {
 }
 
 func (s *Stack) startServices(ctx context.Context) error {
+	var auth kfpapitest.Authenticator
+	if s.Native {
+		// As KFP master's API server: every call carries a token of the
+		// workflow's account for the run's audience (the plugin's, from a
+		// TokenRequest; the launcher's, projected), checked by TokenReview.
+		// Not on the MLMD stack: the v1 TaskService there gets no token.
+		var err error
+		if auth, err = kfpapitest.TokenReviewAuthenticator(s.Cluster.RESTConfig, ""); err != nil {
+			return err
+		}
+	}
 	var err error
-	if s.svc, err = startServices(); err != nil {
+	if s.svc, err = startServices(auth); err != nil {
 		return err
 	}
 	s.mlmdPool = mlmd.NewPool(standin.MLMDConfig)

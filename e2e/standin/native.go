@@ -19,6 +19,7 @@ import (
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver/drivertest"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/kfpapi"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/kfpapi/publish"
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/runtoken"
 )
 
 // isNative tells KFP master's launcher flags (the API server line) from
@@ -30,14 +31,15 @@ func isNative(flags map[string]string) bool {
 }
 
 // apiClient dials the API server the flags name (plaintext, as in the
-// suite).
+// suite) and authenticates with the pod's projected run token, as KFP
+// master's launcher does (none mounted: no authentication).
 func apiClient(flags map[string]string) (*kfpapi.Client, func(), error) {
 	addr := net.JoinHostPort(flags["--ml_pipeline_server_address"], flags["--ml_pipeline_server_port"])
 	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()), grpc.WithUnaryInterceptor(retry))
 	if err != nil {
 		return nil, nil, fmt.Errorf("ml-pipeline %s: %w", addr, err)
 	}
-	return kfpapi.New(conn, addr, nil), func() { _ = conn.Close() }, nil
+	return kfpapi.New(conn, addr, runtoken.FileIfPresent(runtoken.KFPTokenPath)), func() { _ = conn.Close() }, nil
 }
 
 // retry gives each call 30 s and tries again, as the MLMD clients of the
