@@ -36,7 +36,9 @@
 // the webhook converts them (the stack installs it with
 // --convert-native-line); the ml-pipeline test server serves KFP master's
 // v2beta1 run, artifact and pipeline services (kfpapitest) beside the v1
-// TaskService, at the address the plugin's --ml-pipeline-* flags name; a
+// TaskService, at the address the plugin's --ml-pipeline-* flags name,
+// authenticating every call by TokenReview as KFP master's does (the
+// plugin's TokenRequest tokens, the launcher's projected one); a
 // run is stored there as KFP's API server stores it (run ID = workflow UID,
 // its pipeline spec, runtime config, namespace) while the workflow is held
 // suspended, then resumed (RunNative); the launcher stand-in publishes
