@@ -15,10 +15,12 @@ build:
 	CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=$(VERSION)" -o bin/kfp-driver-plugin .
 
 ## tools: install the node's Debian packages when missing; build or reuse the real etcd, Kubernetes
-## (apiserver, kubectl, kubelet, controller-manager, scheduler) and Argo binaries (cached per machine, linked as .tools)
+## (apiserver, kubectl, kubelet, controller-manager, scheduler) and Argo binaries, v3 and (for the native e2e) v4
+## (cached per machine, linked as .tools)
 tools:
 	./hack/node-packages.sh
 	./hack/tools.sh
+	./hack/tools.sh --only argo-v4
 
 ## test: everything CI checks: tools, lint, unit + integration tests with -race, the end-to-end suite, a short fuzz run
 test: tools lint unit e2e-suite fuzz
@@ -34,9 +36,11 @@ unit:
 	cd argov4 && go test -race -count=1 -timeout 10m ./...
 
 # The end-to-end suite without -race: what it tests runs as built binaries in pods (the race detector cannot see
-# them), its own process is the harness, and -race made the image builds alone take minutes.
+# them), its own process is the harness, and -race made the image builds alone take minutes. Two runs, one stack
+# each (one node per machine): KFP 2.x's MLMD line on Argo v3.7.18, then KFP master's native line on Argo v4.0.5.
 e2e-suite:
 	KFP_PLUGIN_REQUIRE_TOOLS=1 go test -count=1 -timeout 75m ./e2e
+	KFP_PLUGIN_REQUIRE_TOOLS=1 KFP_PLUGIN_ARGO=v4 go test -count=1 -timeout 45m -run '^TestEndToEnd$$' ./e2e
 
 # hack/fuzz.sh tells Go 1.26's fuzzing-coordinator deadline race (golang/go#75804) from a finding.
 fuzz:
@@ -93,6 +97,7 @@ docker-image:
 demo:
 	./demo/demo.sh
 
-## e2e: only the end-to-end suite (also part of `make test`); E2E_RUN=regexp picks cases, e.g. E2E_RUN=TestEndToEnd/cases/corpus/flip_coin
+## e2e: only the end-to-end suite (also part of `make test`); E2E_RUN=regexp picks cases, e.g. E2E_RUN=TestEndToEnd/cases/corpus/flip_coin;
+## E2E_ARGO=v4 runs the native line's stack instead (E2E_RUN=TestEndToEnd/cases/native/add_numbers)
 e2e: tools
-	KFP_PLUGIN_REQUIRE_TOOLS=1 go test -count=1 -v -timeout 60m -run '$(or $(E2E_RUN),.)' ./e2e
+	KFP_PLUGIN_REQUIRE_TOOLS=1 $(if $(E2E_ARGO),KFP_PLUGIN_ARGO=$(E2E_ARGO)) go test -count=1 -v -timeout 60m -run '$(or $(E2E_RUN),.)' ./e2e

@@ -26,4 +26,25 @@
 // an artifact store, what each container saw from inside) listen on the
 // node bridge's host address behind Services in the KFP namespace, which
 // the node's DNS resolves.
+//
+// Two stacks, one per suite run (one node per machine): KFP 2.x's MLMD
+// line on Argo v3.7.18 (the default), and with $KFP_PLUGIN_ARGO=v4 KFP
+// master's native line on Argo v4.0.5 (Options.Argo; its controller,
+// argoexec, CRDs and argo CLI). The native stack runs the corpus cases
+// whose workflow KFP master compiled too (convert/testdata/native), with
+// their parameters, behaviours and checks, under TestEndToEnd/cases/native/:
+// the webhook converts them (the stack installs it with
+// --convert-native-line); the ml-pipeline test server serves KFP master's
+// v2beta1 run, artifact and pipeline services (kfpapitest) beside the v1
+// TaskService, at the address the plugin's --ml-pipeline-* flags name,
+// authenticating every call by TokenReview as KFP master's does (the
+// plugin's TokenRequest tokens, the launcher's projected one); a
+// run is stored there as KFP's API server stores it (run ID = workflow UID,
+// its pipeline spec, runtime config, namespace) while the workflow is held
+// suspended, then resumed (RunNative); the launcher stand-in publishes
+// through the API server (package kfpapi/publish). Every native case also
+// checks each launch against its API server task (state, recorded inputs
+// = the executor input's); a cache case runs parameter_cache twice (the
+// second run's tasks CACHED through FindCachedTask, no executor pod), and
+// an observe case reads the driver's decision in the v4 CLI's argo get.
 package e2e

@@ -49,7 +49,7 @@ func startStack(t testing.TB) *Stack {
 		testenv.ControllerManager, testenv.Scheduler, testenv.Weed}, argo.Binaries()...)...)
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
-	s, err := Start(ctx, Options{ToolsDir: tools, Out: testWriter{t}})
+	s, err := Start(ctx, Options{ToolsDir: tools, Out: testWriter{t}, Argo: argo.Name})
 	if errors.Is(err, realnode.ErrHostUnsuitable) && !testenv.ToolsRequired() {
 		t.Skip(err)
 	}

@@ -35,9 +35,9 @@ type harness struct {
 	store blobs // artifacts by URI
 
 	mu         sync.Mutex
-	ran        map[string][]string                // namespace -> tasks whose user code ran for real
-	known      map[string][]string                // namespace -> tasks that failed as on KFP, with why
-	containers map[int64]*standin.ContainerReport // execution ID -> its main container from inside
+	ran        map[string][]string                 // namespace -> tasks whose user code ran for real
+	known      map[string][]string                 // namespace -> tasks that failed as on KFP, with why
+	containers map[string]*standin.ContainerReport // launchKey -> its main container from inside
 }
 
 func startHarness(s *Stack) (*harness, error) {
@@ -46,7 +46,7 @@ func startHarness(s *Stack) (*harness, error) {
 	if err != nil {
 		return nil, fmt.Errorf("harness: %w", err)
 	}
-	h := &harness{s: s, ran: map[string][]string{}, known: map[string][]string{}, containers: map[int64]*standin.ContainerReport{}}
+	h := &harness{s: s, ran: map[string][]string{}, known: map[string][]string{}, containers: map[string]*standin.ContainerReport{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST "+standin.PathBehaviour, h.behaviour)
 	mux.HandleFunc("GET "+standin.PathArtifacts, h.getArtifact)
@@ -77,12 +77,15 @@ func (h *harness) behaviour(w http.ResponseWriter, r *http.Request) {
 // case fixes an output; otherwise the case's Produce rules give the
 // outputs.
 func (h *harness) answer(ctx context.Context, q standin.Query) (*standin.Answer, error) {
-	exec, err := h.s.mlmd.ExecutionByID(ctx, q.ExecutionID)
-	if err != nil {
-		return nil, fmt.Errorf("execution %d: %w", q.ExecutionID, err)
+	task := q.Task
+	if q.TaskID == "" {
+		exec, err := h.s.mlmd.ExecutionByID(ctx, q.ExecutionID)
+		if err != nil {
+			return nil, fmt.Errorf("execution %d: %w", q.ExecutionID, err)
+		}
+		task = exec.TaskName()
 	}
-	task := exec.TaskName()
-	h.recordContainer(q.ExecutionID, q.Container)
+	h.recordContainer(launchKey(q.ExecutionID, q.TaskID), q.Container)
 	b := h.s.behaviourOf(q.Namespace)
 	if b.Hold != nil {
 		select {
@@ -93,6 +96,7 @@ func (h *harness) answer(ctx context.Context, q standin.Query) (*standin.Answer,
 	}
 	ans := &standin.Answer{Cache: b.Cache, Failed: b.Fail[task], Parameters: map[string]any{}}
 	inputs := map[string]*structpb.Value{}
+	var err error
 	for k, v := range q.Inputs {
 		if inputs[k], err = structpb.NewValue(v); err != nil {
 			return nil, err
@@ -152,18 +156,27 @@ func (s *Stack) KnownFailures(ns string) []string {
 	return slices.Clone(s.harness.known[ns])
 }
 
-func (h *harness) recordContainer(execution int64, r *standin.ContainerReport) {
+func (h *harness) recordContainer(key string, r *standin.ContainerReport) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.containers[execution] = r
+	h.containers[key] = r
 }
 
-// Container is how execution's main container looked from inside (nil:
-// no report).
-func (s *Stack) Container(execution int64) *standin.ContainerReport {
+// launchKey names one launch: its API server task on the native line,
+// else its MLMD execution.
+func launchKey(execution int64, taskID string) string {
+	if taskID != "" {
+		return "task/" + taskID
+	}
+	return "execution/" + strconv.FormatInt(execution, 10)
+}
+
+// Container is how a launch's main container looked from inside (nil: no
+// report); key is launchKey's.
+func (s *Stack) Container(key string) *standin.ContainerReport {
 	s.harness.mu.Lock()
 	defer s.harness.mu.Unlock()
-	return s.harness.containers[execution]
+	return s.harness.containers[key]
 }
 
 // RanUserCode lists the tasks of namespace ns whose user command ran for

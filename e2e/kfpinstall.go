@@ -51,11 +51,24 @@ func (s *Stack) installKFP(ctx context.Context) error {
 			return err
 		}
 	}
+	if s.Native {
+		// What an admin trying the native line does: the webhook's flag.
+		if _, err := s.Cluster.Kubectl(ctx, "patch", "deployment", webhookDeployment, "-n", kfpNamespace, "--type", "json", "-p",
+			`[{"op":"add","path":"/spec/template/spec/containers/0/args/-","value":"--convert-native-line"}]`); err != nil {
+			return err
+		}
+	}
 	if err := s.waitTokens(ctx, kfpNamespace, pluginconfig.ServiceAccountName, StandaloneSA); err != nil {
 		return err
 	}
 	if err := s.selectProfileNamespaces(ctx, root); err != nil {
 		return err
+	}
+	if s.Native {
+		// No pod of the old template may answer admissions any more.
+		if _, err := s.Cluster.Kubectl(ctx, "rollout", "status", "deployment/"+webhookDeployment, "-n", kfpNamespace, "--timeout=5m"); err != nil {
+			return err
+		}
 	}
 	if err := s.waitWebhook(ctx); err != nil {
 		return err
@@ -96,6 +109,9 @@ func (s *Stack) hostService(ctx context.Context, ns, name string, port int) erro
 
 // webhookConfigName is the manifests' MutatingWebhookConfiguration.
 const webhookConfigName = "admission-kfp-driver-plugin"
+
+// webhookDeployment is the standalone install's admission webhook.
+const webhookDeployment = "kfp-driver-plugin-webhook"
 
 // selectProfileNamespaces makes the cluster a standalone and a multi-user
 // install at once: the webhook gets the multi-user overlay's namespace
@@ -152,9 +168,13 @@ func (s *Stack) selectProfileNamespaces(ctx context.Context, root string) error 
 // server-side dry-run create of a KFP workflow in the KFP namespace comes
 // back with the webhook's record (its pods are up, the apiserver trusts its
 // CA). Until then the webhook's Ignore policy would let runs through
-// unconverted.
+// unconverted. On a native stack the workflow is a native one: only the
+// webhook's pods with --convert-native-line convert it.
 func (s *Stack) waitWebhook(ctx context.Context) error {
 	wf, err := Compiled("hello_world.yaml")
+	if s.Native {
+		wf, err = NativeCompiled("add_numbers.yaml")
+	}
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver/drivertest"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/e2e/standin"
+	pb "github.com/kfp-driver-plugin/kfp-driver-plugin/kfpapi/proto"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/mlmd"
 )
 
@@ -36,8 +37,12 @@ type Launched struct {
 	Node      wfv1.NodeStatus
 	Patch     string // the pod spec patch the CONTAINER driver returned
 	Launch    *drivertest.Launch
-	Execution *mlmd.Execution // as the launcher stand-in left it
-	Pod       *corev1.Pod     // the executor pod Argo created from the patch
+	Execution *mlmd.Execution // as the launcher stand-in left it (KFP 2.x line)
+	// APITask is the API server task it ran as (native line), read back
+	// after the run; TaskID names it.
+	APITask *pb.PipelineTask
+	TaskID  string
+	Pod     *corev1.Pod // the executor pod Argo created from the patch
 	// Container is its main container as seen from inside.
 	Container *standin.ContainerReport
 }
@@ -59,8 +64,11 @@ func (s *Stack) Result(ctx context.Context, wf *wfv1.Workflow) (*Result, error) 
 			return nil, err
 		}
 		l.Pod = pods[n.ID]
-		if l.Execution != nil {
-			l.Container = s.Container(l.Execution.ID())
+		switch {
+		case l.TaskID != "":
+			l.Container = s.Container(launchKey(0, l.TaskID))
+		case l.Execution != nil:
+			l.Container = s.Container(launchKey(l.Execution.ID(), ""))
 		}
 		r.Launches = append(r.Launches, l)
 	}
@@ -68,6 +76,16 @@ func (s *Stack) Result(ctx context.Context, wf *wfv1.Workflow) (*Result, error) 
 }
 
 func (s *Stack) launched(ctx context.Context, n wfv1.NodeStatus, patch string) (*Launched, error) {
+	if launch, flags, ok, err := nativeLaunched(patch); err != nil || ok {
+		if err != nil {
+			return nil, fmt.Errorf("node %s: %w", n.Name, err)
+		}
+		t, err := s.APITask(ctx, launch.RunID, flags["--task_id"])
+		if err != nil {
+			return nil, fmt.Errorf("node %s: task %s: %w", n.Name, flags["--task_id"], err)
+		}
+		return &Launched{Task: flags["--task_name"], Node: n, Patch: patch, Launch: launch, APITask: t, TaskID: t.GetTaskId()}, nil
+	}
 	launch, err := drivertest.ParseLaunch(patch)
 	if err != nil {
 		return nil, fmt.Errorf("node %s: %w", n.Name, err)

@@ -42,9 +42,18 @@ func (c tcase) name() string { return strings.TrimSuffix(c.file, ".yaml") }
 // TestEndToEnd runs everything on one stack, workflowsAtOnce workflows at
 // a time, each case in its own namespace: the corpus cases, then the
 // observation and failure cases.
+//
+// On Argo v4 ($KFP_PLUGIN_ARGO=v4) the stack runs KFP master's native line
+// instead: the native cases (native_test.go) only.
 func TestEndToEnd(t *testing.T) {
 	s := startStack(t)
 	start := time.Now()
+	if s.Native {
+		t.Run("cases", func(t *testing.T) { runNativeCases(t, s) })
+		s.Timings.Add(fmt.Sprintf("%d native cases on Argo %s (%s workflows at a time), %d ran user code for real", casesRun.Load(),
+			s.Cluster.Argo.Version, flag.Lookup("test.parallel").Value, ranUserCases.Load()), time.Since(start))
+		return
+	}
 	t.Run("cases", func(t *testing.T) {
 		for _, c := range corpusCases {
 			if failsOnRealPods[c.file] != "" && os.Getenv("E2E_ALL") == "" {
@@ -139,6 +148,9 @@ func runCase(t *testing.T, s *Stack, ns string, c tcase) *Result {
 		return nil
 	}
 	run, checks := s.Run, append([]check{convertedByWebhook()}, c.checks...)
+	if s.Native {
+		run, checks = s.runNativeCase(c), append(checks, nativeRecorded())
+	}
 	if c.viaConvert {
 		run, checks = s.RunConverted, append([]check{notConvertedByWebhook()}, c.checks...)
 	}
@@ -166,10 +178,16 @@ func runCase(t *testing.T, s *Stack, ns string, c tcase) *Result {
 	if err != nil {
 		t.Fatal(err)
 	}
+	checked := true
 	for _, ch := range checks {
 		if err := ch(r); err != nil {
 			t.Error(err)
+			checked = false
 		}
+	}
+	if !checked {
+		out, _ := s.ArgoCLI(ctx, "get", wf.Name, "-n", ns)
+		t.Logf("argo get %s:\n%s", wf.Name, stepTree(out))
 	}
 	for _, k := range s.KnownFailures(ns) {
 		t.Logf("user code failed as it would on KFP: %s", k)

@@ -7,6 +7,7 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/internal/realnode"
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/kfpapi/kfpapitest"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/mlmd/mlmdserver"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/mlpipeline/mlpipelinetest"
 	apipb "github.com/kfp-driver-plugin/kfp-driver-plugin/mlpipeline/proto"
@@ -29,14 +30,20 @@ const (
 // created there go through the standalone install's admission webhook.
 const KFPNamespace = "kubeflow"
 
-// services are the MLMD-compatible and ml-pipeline test servers.
+// services are the MLMD-compatible and ml-pipeline test servers. The
+// ml-pipeline gRPC server serves KFP 2.x's v1 TaskService (the cache) and,
+// beside it, KFP master's v2beta1 run, artifact and pipeline services (the
+// native line's records), as one KFP API server does.
 type services struct {
 	MLMD      *mlmdserver.Running
 	Tasks     *mlpipelinetest.Server
+	API       *kfpapitest.Server
 	tasksGRPC *grpc.Server
 }
 
-func startServices() (*services, error) {
+// startServices starts the test servers; auth, when set, authenticates the
+// ml-pipeline server's calls (the native stack's KFP TokenReview).
+func startServices(auth kfpapitest.Authenticator) (*services, error) {
 	s := &services{}
 	var err error
 	if s.MLMD, err = mlmdserver.Start(hostAddr(mlmdPort)); err != nil {
@@ -48,7 +55,8 @@ func startServices() (*services, error) {
 		return nil, fmt.Errorf("ml-pipeline test server: %w", err)
 	}
 	s.Tasks = mlpipelinetest.New()
-	s.tasksGRPC = grpc.NewServer()
+	s.API = kfpapitest.New(kfpapitest.Options{Authenticate: auth})
+	s.tasksGRPC = s.API.GRPCServer()
 	apipb.RegisterTaskServiceServer(s.tasksGRPC, s.Tasks)
 	go func() { _ = s.tasksGRPC.Serve(lis) }()
 	return s, nil

@@ -17,6 +17,7 @@ import (
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/e2e/standin"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/internal/realnode"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/internal/testenv"
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/kfpapi/kfpapitest"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/mlmd"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/objectstore"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/profile"
@@ -40,6 +41,11 @@ type Options struct {
 	// ArgoEnv overrides the controller's environment; nil means
 	// FastArgoEnv.
 	ArgoEnv map[string]string
+	// Argo selects the Argo release ("v3", "v4"; "" is $KFP_PLUGIN_ARGO's,
+	// see testenv.SelectedArgo). A v4 stack runs KFP master's native line:
+	// the webhook converts native workflows (--convert-native-line) and
+	// runs are stored in the API test server (RunNative).
+	Argo string
 }
 
 // FastArgoEnv are the controller settings the suite runs with (Argo's
@@ -58,6 +64,8 @@ type Stack struct {
 	Timings   *Timings
 	PluginBin string
 	Dir       string
+	// Native: this stack runs KFP master's native-line workflows (Argo v4).
+	Native bool
 
 	opts            Options
 	removeDir       bool
@@ -144,11 +152,12 @@ func (s *Stack) makeDir() error {
 }
 
 func (s *Stack) startCluster(ctx context.Context) error {
-	c, err := testenv.Start(ctx, testenv.Options{ToolsDir: s.opts.ToolsDir, Dir: filepath.Join(s.Dir, "cluster"), ForNode: true})
+	c, err := testenv.Start(ctx, testenv.Options{ToolsDir: s.opts.ToolsDir, Dir: filepath.Join(s.Dir, "cluster"), ForNode: true, Argo: s.opts.Argo})
 	if err != nil {
 		return err
 	}
 	s.Cluster = c
+	s.Native = c.Argo.Name == testenv.ArgoV4.Name
 	if s.Workflows, err = wfclient.NewForConfig(c.RESTConfig); err != nil {
 		return err
 	}
@@ -162,8 +171,19 @@ func (s *Stack) startNode(ctx context.Context) error {
 }
 
 func (s *Stack) startServices(ctx context.Context) error {
+	var auth kfpapitest.Authenticator
+	if s.Native {
+		// As KFP master's API server: every call carries a token of the
+		// workflow's account for the run's audience (the plugin's, from a
+		// TokenRequest; the launcher's, projected), checked by TokenReview.
+		// Not on the MLMD stack: the v1 TaskService there gets no token.
+		var err error
+		if auth, err = kfpapitest.TokenReviewAuthenticator(s.Cluster.RESTConfig, ""); err != nil {
+			return err
+		}
+	}
 	var err error
-	if s.svc, err = startServices(); err != nil {
+	if s.svc, err = startServices(auth); err != nil {
 		return err
 	}
 	s.mlmdPool = mlmd.NewPool(standin.MLMDConfig)

@@ -13,9 +13,6 @@ import (
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/webhook"
 )
 
-// webhookDeployment is the standalone install's admission webhook.
-const webhookDeployment = "kfp-driver-plugin-webhook"
-
 // testWebhookOptOut: a workflow that opts out is stored exactly as created
 // and Argo runs KFP's stock driver as a pod (the plugin is not involved).
 func testWebhookOptOut(t *testing.T, s *Stack) {

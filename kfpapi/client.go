@@ -168,3 +168,19 @@ func (c *Client) LinkArtifacts(ctx context.Context, runID string, links []*pb.Ar
 	_, err := call(ctx, c, runID, "CreateArtifactTasksBulk", &pb.CreateArtifactTasksBulkRequest{ArtifactTasks: links}, c.artifacts.CreateArtifactTasksBulk)
 	return err
 }
+
+// CreateArtifacts creates output artifacts of tasks of runID, all or
+// nothing; the server links each to its task by producer key.
+func (c *Client) CreateArtifacts(ctx context.Context, runID string, reqs []*pb.CreateArtifactRequest) ([]*pb.Artifact, error) {
+	if len(reqs) == 0 {
+		return nil, nil
+	}
+	resp, err := call(ctx, c, runID, "CreateArtifactsBulk", &pb.CreateArtifactsBulkRequest{Artifacts: reqs}, c.artifacts.CreateArtifactsBulk)
+	return resp.GetArtifacts(), err
+}
+
+// CreateArtifact creates one output artifact (reuse_if_exists is only
+// honoured here, not in bulk).
+func (c *Client) CreateArtifact(ctx context.Context, req *pb.CreateArtifactRequest) (*pb.Artifact, error) {
+	return call(ctx, c, req.GetRunId(), "CreateArtifact", req, c.artifacts.CreateArtifact)
+}

@@ -26,9 +26,24 @@ func container(ctx context.Context, c *clients, flags map[string]string, user []
 	if err != nil {
 		return 1, err
 	}
+	q := Query{Namespace: c.ns, ExecutionID: launch.ExecutionID}
+	return runTask(ctx, launch, q, user, stdout, stderr, func(ans *Answer, params map[string]*structpb.Value) error {
+		l := &drivertest.Launcher{MLMD: c.mlmd, Namespace: c.ns}
+		if ans.Cache {
+			l.Cache = c.cache
+		}
+		return l.Complete(ctx, launch, drivertest.Outcome{Parameters: params, Failed: ans.Failed, ListSize: ans.ListSize})
+	})
+}
+
+// runTask runs the user command of launch when it can, asks the harness
+// (q names the task) what to publish, and publishes it with publish.
+func runTask(ctx context.Context, launch *drivertest.Launch, q Query, user []string, stdout, stderr io.Writer,
+	publish func(*Answer, map[string]*structpb.Value) error) (int, error) {
 	defer releaseModelcars(launch.Input, stderr)
-	q := Query{Namespace: c.ns, Pod: os.Getenv("KFP_POD_NAME"), ExecutionID: launch.ExecutionID,
-		Inputs: map[string]any{}, Outputs: map[string]string{}, Container: reportContainer()}
+	q.Pod, q.Container = os.Getenv("KFP_POD_NAME"), reportContainer()
+	q.Inputs, q.Outputs = map[string]any{}, map[string]string{}
+	var err error
 	for name, v := range launch.Input.GetInputs().GetParameterValues() {
 		q.Inputs[name] = v.AsInterface()
 	}
@@ -53,11 +68,7 @@ func container(ctx context.Context, c *clients, flags map[string]string, user []
 			return 1, fmt.Errorf("output %s: %w", name, err)
 		}
 	}
-	l := &drivertest.Launcher{MLMD: c.mlmd, Namespace: c.ns}
-	if ans.Cache {
-		l.Cache = c.cache
-	}
-	if err := l.Complete(ctx, launch, drivertest.Outcome{Parameters: params, Failed: ans.Failed, ListSize: ans.ListSize}); err != nil {
+	if err := publish(ans, params); err != nil {
 		return 1, err
 	}
 	if ans.Failed {

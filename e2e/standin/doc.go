@@ -18,6 +18,13 @@
 //     command's status;
 //   - importer pods: registers the imported artifact.
 //
+// Both record-keeping lines: KFP 2.x's launcher flags (--execution_id,
+// --mlmd_server_address) publish to MLMD as above; KFP master's
+// (--task_id, and --parent_task_id for importers) publish through the API
+// server's task and artifact APIs at --ml_pipeline_server_address with
+// package kfpapi/publish (output parameters and artifacts on the task, its
+// state, parent DAG states; the IMPORTER task with its artifact).
+//
 // What it cannot do: a command that needs what the image lacks (gsutil, a
 // pip package such as pandas) exits 127. For those it asks the harness
 // which outputs the test case's user code "returns" and publishes those.
@@ -52,6 +59,10 @@ type Query struct {
 	Namespace   string `json:"namespace"`
 	Pod         string `json:"pod"`
 	ExecutionID int64  `json:"executionId"`
+	// TaskID and Task name the API server task on the native line (no
+	// execution there).
+	TaskID string `json:"taskId,omitempty"`
+	Task   string `json:"task,omitempty"`
 	// RanUserCode says the stand-in ran the user command itself; Produced
 	// are the output parameters it read (JSON values).
 	RanUserCode bool              `json:"ranUserCode"`

@@ -40,6 +40,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (int, err
 		return 0, copySelf(args[1])
 	}
 	flags, user := parseFlags(args)
+	if isNative(flags) {
+		return runNative(ctx, flags, user, stdout, stderr)
+	}
 	clients, err := connect(flags)
 	if err != nil {
 		return 1, err

@@ -1,0 +1,351 @@
+// Package publish records what a task produced through the KFP API
+// server's v2beta1 task and artifact APIs, as KFP master's launcher does
+// after the user code ran (read from backend/src/v2/component at commit
+// 6585b5143d67 for behaviour): output parameters on the task, output
+// artifacts created and linked to it by the server, the task's final
+// state, then the states of its parent DAGs; and, for importer pods, the
+// IMPORTER task with its artifact.
+//
+// It is test support shared by the end-to-end suite's launcher stand-in
+// (e2e/standin, in executor pods) and in-process stand-ins. Not done, as
+// the real launcher does: propagating outputs up into parent DAG tasks
+// (the driver resolves DAG outputs through their producers), metrics
+// artifacts without numeric metadata, executor log uploads.
+package publish
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"net/url"
+	"path"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/kubeflow/pipelines/api/v2alpha1/go/pipelinespec"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/types/known/structpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver/record"
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/kfpapi"
+	pb "github.com/kfp-driver-plugin/kfp-driver-plugin/kfpapi/proto"
+)
+
+// Task is one finished container task, as the launcher knows it from its
+// flags (--run_id, --task_id, --task_name, --iteration_index, --namespace,
+// --executor_input) and from what the user code produced.
+type Task struct {
+	RunID, TaskID, TaskName, Namespace string
+	// Iteration is --iteration_index; nil outside a loop iteration.
+	Iteration *int64
+	// Input is the executor input; its output artifacts (as the user code
+	// left them: URIs, metadata) are the ones created.
+	Input *pipelinespec.ExecutorInput
+	// Parameters are the produced output parameters; only those the
+	// executor input declares are kept.
+	Parameters map[string]*structpb.Value
+	Failed     bool
+	Message    string // why it failed
+	Now        func() time.Time
+}
+
+func now(f func() time.Time) *timestamppb.Timestamp {
+	if f == nil {
+		f = time.Now
+	}
+	return timestamppb.New(f())
+}
+
+// Publish records t: outputs unless it failed, then its state and end
+// time, then its parent DAGs' states (Settle).
+func Publish(ctx context.Context, c *kfpapi.Client, t Task) error {
+	if t.RunID == "" || t.TaskID == "" {
+		return fmt.Errorf("publish: run and task IDs are required")
+	}
+	update := &pb.PipelineTask{TaskId: t.TaskID, RunId: t.RunID, State: pb.PipelineTask_SUCCEEDED, EndTime: now(t.Now)}
+	if t.Failed {
+		update.State = pb.PipelineTask_FAILED
+		update.StatusMetadata = &pb.PipelineTask_StatusMetadata{Message: t.Message}
+	} else {
+		if _, err := c.CreateArtifacts(ctx, t.RunID, outputArtifacts(t)); err != nil {
+			return err
+		}
+		update.Outputs = &pb.PipelineTask_InputOutputs{Parameters: outputParams(t)}
+	}
+	got, err := c.UpdateTask(ctx, update)
+	if err != nil {
+		return err
+	}
+	return Settle(ctx, c, t.RunID, got.GetParentTaskId())
+}
+
+// outputParams are the declared outputs the task produced, typed OUTPUT
+// (ITERATOR_OUTPUT in a loop iteration) with the task as producer.
+func outputParams(t Task) []*pb.PipelineTask_InputOutputs_IOParameter {
+	var out []*pb.PipelineTask_InputOutputs_IOParameter
+	for _, name := range slices.Sorted(maps.Keys(t.Input.GetOutputs().GetParameters())) {
+		v, ok := t.Parameters[name]
+		if !ok {
+			continue
+		}
+		p := &pb.PipelineTask_InputOutputs_IOParameter{ParameterKey: name, Value: v, Type: pb.IOType_OUTPUT,
+			Producer: &pb.IOProducer{TaskName: t.TaskName, Iteration: t.Iteration}}
+		if t.Iteration != nil {
+			p.Type = pb.IOType_ITERATOR_OUTPUT
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+// outputArtifacts are the create requests for the task's output artifacts:
+// one per runtime artifact, keyed by output name; a Metrics artifact
+// becomes one artifact per numeric metadata value, as KFP records them.
+func outputArtifacts(t Task) []*pb.CreateArtifactRequest {
+	var out []*pb.CreateArtifactRequest
+	add := func(key string, a *pb.Artifact) {
+		a.Namespace, a.CreatedAt = t.Namespace, now(t.Now)
+		out = append(out, &pb.CreateArtifactRequest{Artifact: a, RunId: t.RunID, TaskId: t.TaskID, ProducerKey: key, IterationIndex: t.Iteration})
+	}
+	arts := t.Input.GetOutputs().GetArtifacts()
+	for _, key := range slices.Sorted(maps.Keys(arts)) {
+		for _, ra := range arts[key].GetArtifacts() {
+			typ := kfpapi.ArtifactType(ra.GetType().GetSchemaTitle())
+			fields := ra.GetMetadata().GetFields()
+			if typ == pb.Artifact_Metric {
+				for _, k := range slices.Sorted(maps.Keys(fields)) {
+					if n, ok := fields[k].GetKind().(*structpb.Value_NumberValue); ok {
+						add(key, &pb.Artifact{Name: k, Type: typ, NumberValue: &n.NumberValue, Metadata: map[string]*structpb.Value{k: fields[k]}})
+					}
+				}
+				continue
+			}
+			if (typ == pb.Artifact_ClassificationMetric || typ == pb.Artifact_SlicedClassificationMetric) && len(fields) == 0 {
+				continue // KFP requires their values; none were written
+			}
+			name := ra.GetName()
+			if name == "" {
+				name = key
+			}
+			uri := ra.GetUri()
+			add(key, &pb.Artifact{Name: name, Type: typ, Uri: &uri, Metadata: fields})
+		}
+	}
+	return out
+}
+
+// Settle updates DAG task states bottom-up from dag by the driver's rule
+// (record.SettledState): a DAG whose expected children (the tasks of its
+// DAG in the run's spec; for a loop, whose iterations' tasks are all its
+// children, that many per iteration) are all succeeded, cached or skipped
+// succeeds; one with a failed child fails. The root task is left to the
+// API server.
+func Settle(ctx context.Context, c *kfpapi.Client, runID, dag string) error {
+	var spec *pipelinespec.PipelineSpec
+	for dag != "" {
+		t, err := c.GetTask(ctx, runID, dag)
+		if err != nil {
+			return err
+		}
+		if t.GetType() == pb.PipelineTask_ROOT {
+			return nil
+		}
+		if spec == nil {
+			if spec, err = RunSpec(ctx, c, runID); err != nil {
+				return err
+			}
+		}
+		comp, err := Component(spec, t.GetScopePath())
+		if err != nil {
+			return err
+		}
+		expected := len(comp.GetDag().GetTasks())
+		if a := t.GetTypeAttributes(); t.GetType() == pb.PipelineTask_LOOP || a != nil && a.IterationCount != nil {
+			expected *= int(a.GetIterationCount())
+		}
+		kids, err := c.Children(ctx, runID, []string{dag})
+		if err != nil {
+			return err
+		}
+		state := dagState(kids, expected)
+		if state == pb.PipelineTask_RUNTIME_STATE_UNSPECIFIED {
+			return nil
+		}
+		if _, err := c.UpdateTask(ctx, &pb.PipelineTask{TaskId: dag, RunId: runID, State: state, EndTime: now(nil)}); err != nil {
+			return err
+		}
+		dag = t.GetParentTaskId()
+	}
+	return nil
+}
+
+var statuses = map[pb.PipelineTask_TaskState]record.Status{
+	pb.PipelineTask_SUCCEEDED: record.Succeeded, pb.PipelineTask_CACHED: record.Cached,
+	pb.PipelineTask_FAILED: record.Failed, pb.PipelineTask_SKIPPED: record.Skipped,
+}
+
+func dagState(kids []*pb.PipelineTask, expected int) pb.PipelineTask_TaskState {
+	got := make([]record.Status, len(kids))
+	for i, k := range kids {
+		s, ok := statuses[k.GetState()]
+		if !ok {
+			s = record.Running
+		}
+		got[i] = s
+	}
+	switch record.SettledState(got, expected) {
+	case record.Succeeded:
+		return pb.PipelineTask_SUCCEEDED
+	case record.Failed:
+		return pb.PipelineTask_FAILED
+	}
+	return pb.PipelineTask_RUNTIME_STATE_UNSPECIFIED
+}
+
+var lenient = protojson.UnmarshalOptions{DiscardUnknown: true}
+
+// RunSpec reads the run's stored pipeline spec (a run created from a
+// pipeline version: the version's).
+func RunSpec(ctx context.Context, c *kfpapi.Client, runID string) (*pipelinespec.PipelineSpec, error) {
+	run, err := c.GetRun(ctx, runID)
+	if err != nil {
+		return nil, err
+	}
+	s := run.GetPipelineSpec()
+	if ref := run.GetPipelineVersionReference(); s == nil && ref != nil {
+		v, err := c.GetPipelineVersion(ctx, runID, ref)
+		if err != nil {
+			return nil, err
+		}
+		s = v.GetPipelineSpec()
+	}
+	if s == nil {
+		return nil, fmt.Errorf("run %s has no pipeline spec", runID)
+	}
+	b, err := protojson.Marshal(s)
+	if err != nil {
+		return nil, err
+	}
+	spec := &pipelinespec.PipelineSpec{}
+	if err := lenient.Unmarshal(b, spec); err != nil {
+		return nil, fmt.Errorf("run %s: pipeline spec: %w", runID, err)
+	}
+	return spec, nil
+}
+
+// Component is the component a scope path ("root.outer.for-loop-2") runs.
+func Component(spec *pipelinespec.PipelineSpec, scope string) (*pipelinespec.ComponentSpec, error) {
+	names := strings.Split(scope, ".")
+	if names[0] != "root" {
+		return nil, fmt.Errorf("scope path %q does not start at root", scope)
+	}
+	comp := spec.GetRoot()
+	for _, name := range names[1:] {
+		task, ok := comp.GetDag().GetTasks()[name]
+		if !ok {
+			return nil, fmt.Errorf("scope path %q: no task %q", scope, name)
+		}
+		if comp, ok = spec.GetComponents()[task.GetComponentRef().GetName()]; !ok {
+			return nil, fmt.Errorf("scope path %q: no component %q", scope, task.GetComponentRef().GetName())
+		}
+	}
+	return comp, nil
+}
+
+// Importer is one importer pod, from its flags (--run_id,
+// --parent_task_id, --task_name, --iteration_index, --namespace,
+// --importer_spec).
+type Importer struct {
+	RunID, ParentTaskID, TaskName, Namespace string
+	Iteration                                *int64
+	Spec                                     *pipelinespec.PipelineDeploymentConfig_ImporterSpec
+	Now                                      func() time.Time
+}
+
+// Import creates the IMPORTER task under the parent DAG, its artifact
+// (shared with an equal one of the namespace unless the spec reimports),
+// marks it succeeded and settles its parents. It returns the task.
+func Import(ctx context.Context, c *kfpapi.Client, in Importer) (*pb.PipelineTask, error) {
+	parent, err := c.GetTask(ctx, in.RunID, in.ParentTaskID)
+	if err != nil {
+		return nil, err
+	}
+	spec, err := RunSpec(ctx, c, in.RunID)
+	if err != nil {
+		return nil, err
+	}
+	scope := parent.GetScopePath() + "." + in.TaskName
+	dag, err := Component(spec, parent.GetScopePath())
+	if err != nil {
+		return nil, err
+	}
+	taskSpec, ok := dag.GetDag().GetTasks()[in.TaskName]
+	if !ok {
+		return nil, fmt.Errorf("task_name: the DAG at %q has no task %q", parent.GetScopePath(), in.TaskName)
+	}
+	uri, err := importURI(in, taskSpec, parent)
+	if err != nil {
+		return nil, err
+	}
+	key := "artifact"
+	if comp := spec.GetComponents()[taskSpec.GetComponentRef().GetName()]; comp != nil {
+		for k := range comp.GetOutputDefinitions().GetArtifacts() {
+			key = k
+		}
+	}
+	task, err := c.CreateTask(ctx, &pb.PipelineTask{Name: in.TaskName, DisplayName: taskSpec.GetTaskInfo().GetName(), RunId: in.RunID,
+		ParentTaskId: &in.ParentTaskID, Type: pb.PipelineTask_IMPORTER, State: pb.PipelineTask_RUNNING, ScopePath: scope,
+		CreateTime:     timestamppb.New(now(in.Now).AsTime().Truncate(time.Second)),
+		TypeAttributes: &pb.PipelineTask_TypeAttributes{IterationIndex: in.Iteration}})
+	if err != nil {
+		return nil, err
+	}
+	typ := kfpapi.ArtifactType(in.Spec.GetTypeSchema().GetSchemaTitle())
+	name := path.Base(strings.TrimRight(uri, "/"))
+	if u, err := url.Parse(uri); err == nil && u.Path != "" {
+		name = path.Base(u.Path)
+	}
+	_, err = c.CreateArtifact(ctx, &pb.CreateArtifactRequest{RunId: in.RunID, TaskId: task.GetTaskId(), ProducerKey: key,
+		IterationIndex: in.Iteration, ReuseIfExists: !in.Spec.GetReimport(),
+		Artifact: &pb.Artifact{Name: name, Type: typ, Uri: &uri, Metadata: in.Spec.GetMetadata().GetFields(),
+			Namespace: in.Namespace, CreatedAt: now(in.Now)}})
+	if err != nil {
+		return nil, err
+	}
+	done, err := c.UpdateTask(ctx, &pb.PipelineTask{TaskId: task.GetTaskId(), RunId: in.RunID, State: pb.PipelineTask_SUCCEEDED, EndTime: now(in.Now)})
+	if err != nil {
+		return nil, err
+	}
+	return done, Settle(ctx, c, in.RunID, in.ParentTaskID)
+}
+
+// importURI is the constant URI, or the runtime parameter's value among
+// the parent DAG's inputs (this iteration's, in a loop).
+func importURI(in Importer, task *pipelinespec.PipelineTaskSpec, parent *pb.PipelineTask) (string, error) {
+	u := in.Spec.GetArtifactUri()
+	if c := u.GetConstant(); c != nil {
+		if c.GetStringValue() == "" {
+			return "", fmt.Errorf("importer: empty artifact URI constant")
+		}
+		return c.GetStringValue(), nil
+	}
+	name := u.GetRuntimeParameter()
+	if name == "" {
+		return "", fmt.Errorf("importer: no artifact URI")
+	}
+	input := task.GetInputs().GetParameters()[name].GetComponentInputParameter()
+	for _, p := range parent.GetInputs().GetParameters() {
+		if p.GetParameterKey() != input {
+			continue
+		}
+		if in.Iteration != nil && (p.GetProducer().Iteration == nil || p.GetProducer().GetIteration() != *in.Iteration) {
+			continue
+		}
+		if v := p.GetValue().GetStringValue(); v != "" {
+			return v, nil
+		}
+	}
+	return "", fmt.Errorf("importer: parameter %s (input %s of the parent DAG) has no value", name, input)
+}
