@@ -2,28 +2,42 @@ package apirecords
 
 import (
 	"context"
+	"time"
+
+	"github.com/kubeflow/pipelines/api/v2alpha1/go/pipelinespec"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver/record"
-
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/kfpapi"
 	pb "github.com/kfp-driver-plugin/kfp-driver-plugin/kfpapi/proto"
 )
 
-// Settle updates DAG task states bottom-up from dag, as KFP's launcher
-// does after a task ran: a DAG whose expected children (its iteration
-// count for a loop, else the tasks of its DAG spec) are all done
-// (succeeded, cached, skipped) succeeds; one with a failed child fails;
-// the root is left to the API server.
+// Settle updates DAG task states bottom-up from dag (an iteration settles
+// its loop).
 func (c *call) Settle(ctx context.Context, dag string) error {
-	dag, _, _ = splitRef(dag) // an iteration settles its loop
+	dag, _, _ = splitRef(dag)
+	return SettleDAGs(ctx, c.client, c.req.RunID, dag, c.spec().component, c.b.Now)
+}
+
+// SettleDAGs updates DAG task states bottom-up from dag, as KFP's launcher
+// does after a task ran and this driver does after a step that runs no
+// launcher: a DAG whose expected children (the tasks of its DAG spec,
+// found by scope path with component; for a loop, whose iterations' tasks
+// are all its children, that many per iteration) are all done (succeeded,
+// cached, skipped) succeeds; one with a failed child fails
+// (record.SettledState); the root is left to the API server. Shared with
+// the launcher stand-ins (kfpapi/publish).
+func SettleDAGs(ctx context.Context, c *kfpapi.Client, runID, dag string,
+	component func(scope string) (*pipelinespec.ComponentSpec, error), now func() time.Time) error {
 	for dag != "" {
-		t, err := c.client.GetTask(ctx, c.req.RunID, dag)
+		t, err := c.GetTask(ctx, runID, dag)
 		if err != nil {
 			return err
 		}
 		if t.GetType() == pb.PipelineTask_ROOT {
 			return nil
 		}
-		comp, err := c.spec().component(t.GetScopePath())
+		comp, err := component(t.GetScopePath())
 		if err != nil {
 			return err
 		}
@@ -31,7 +45,7 @@ func (c *call) Settle(ctx context.Context, dag string) error {
 		if isLoop(t) { // each iteration runs the body's tasks
 			expected *= int(t.GetTypeAttributes().GetIterationCount())
 		}
-		kids, err := c.client.Children(ctx, c.req.RunID, []string{dag})
+		kids, err := c.Children(ctx, runID, []string{dag})
 		if err != nil {
 			return err
 		}
@@ -39,7 +53,11 @@ func (c *call) Settle(ctx context.Context, dag string) error {
 		if state == pb.PipelineTask_RUNTIME_STATE_UNSPECIFIED {
 			return nil // still running; writing again when done is harmless
 		}
-		if _, err := c.client.UpdateTask(ctx, &pb.PipelineTask{TaskId: dag, RunId: c.req.RunID, State: state, EndTime: c.b.createTime()}); err != nil {
+		if now == nil {
+			now = time.Now
+		}
+		if _, err := c.UpdateTask(ctx, &pb.PipelineTask{TaskId: dag, RunId: runID, State: state,
+			EndTime: timestamppb.New(now().Truncate(time.Second))}); err != nil {
 			return err
 		}
 		dag = t.GetParentTaskId()

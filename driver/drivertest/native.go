@@ -7,19 +7,17 @@ import (
 	"maps"
 	"slices"
 	"strconv"
-	"strings"
-	"sync"
 	"time"
 
 	"github.com/kubeflow/pipelines/api/v2alpha1/go/pipelinespec"
 	"google.golang.org/grpc"
-	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/types/known/structpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver/executor"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/kfpapi"
 	pb "github.com/kfp-driver-plugin/kfp-driver-plugin/kfpapi/proto"
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/kfpapi/publish"
 )
 
 // NativeLauncher stands in for KFP master's launcher (the native line): it
@@ -34,9 +32,6 @@ type NativeLauncher struct {
 	// Namespace is where artifacts are created when the launch names none.
 	Namespace string
 	Now       func() time.Time
-
-	mu    sync.Mutex
-	specs map[string]*pipelinespec.PipelineSpec // by run, as stored
 }
 
 func (l *NativeLauncher) runs() pb.RunServiceClient { return pb.NewRunServiceClient(l.Conn) }
@@ -177,136 +172,11 @@ func apiArtifacts(ra *pipelinespec.RuntimeArtifact, key, uri, namespace string) 
 }
 
 // Settle updates the states of the DAG task dag and its ancestors as KFP's
-// launcher does after a task finished (a simple version of its
-// UpdateStatuses): a DAG with a failed child fails; one whose expected
-// children (the iteration count of a loop, else the tasks of its DAG in
-// the run's spec) are all succeeded, cached or skipped succeeds; otherwise
-// it and its ancestors are left as they are.
+// launcher does after a task finished, by the rule the driver settles
+// with (kfpapi/publish, apirecords.SettleDAGs).
 func (l *NativeLauncher) Settle(ctx context.Context, runID, dag string) error {
-	spec, err := l.spec(ctx, runID)
-	if err != nil {
-		return err
-	}
-	for dag != "" {
-		t, err := l.runs().GetTask(ctx, &pb.GetTaskRequest{RunId: runID, TaskId: dag})
-		if err != nil {
-			return fmt.Errorf("native launcher: settling DAG task %s: %w", dag, err)
-		}
-		expected, err := expectedChildren(spec, t)
-		if err != nil {
-			return fmt.Errorf("native launcher: settling DAG task %s: %w", dag, err)
-		}
-		kids, err := l.children(ctx, runID, dag)
-		if err != nil {
-			return err
-		}
-		state := settled(kids, expected)
-		if state == pb.PipelineTask_RUNTIME_STATE_UNSPECIFIED {
-			return nil
-		}
-		if t.GetState() != state {
-			_, err := l.runs().UpdateTask(ctx, &pb.UpdateTaskRequest{RunId: runID, TaskId: dag,
-				Task: &pb.PipelineTask{TaskId: dag, RunId: runID, State: state, EndTime: timestamppb.New(l.now())}})
-			if err != nil {
-				return fmt.Errorf("native launcher: setting DAG task %s %s: %w", dag, state, err)
-			}
-		}
-		dag = t.GetParentTaskId()
+	if err := publish.Settle(ctx, kfpapi.New(l.Conn, "kfp-api-test-server", nil), runID, dag); err != nil {
+		return fmt.Errorf("native launcher: settling DAG task %s: %w", dag, err)
 	}
 	return nil
-}
-
-// settled is the state a DAG with these children settles in; unset while
-// it does not.
-func settled(kids []*pb.PipelineTask, expected int) pb.PipelineTask_TaskState {
-	done := 0
-	for _, k := range kids {
-		switch k.GetState() {
-		case pb.PipelineTask_FAILED:
-			return pb.PipelineTask_FAILED
-		case pb.PipelineTask_SUCCEEDED, pb.PipelineTask_CACHED, pb.PipelineTask_SKIPPED:
-			done++
-		}
-	}
-	if done >= expected {
-		return pb.PipelineTask_SUCCEEDED
-	}
-	return pb.PipelineTask_RUNTIME_STATE_UNSPECIFIED
-}
-
-// expectedChildren is how many children a DAG task gets: a loop one per
-// iteration, any other DAG one per task of its DAG, found by scope path
-// ("root.outer.inner", KFP's notation) in the run's spec.
-func expectedChildren(spec *pipelinespec.PipelineSpec, t *pb.PipelineTask) (int, error) {
-	if a := t.GetTypeAttributes(); a != nil && a.IterationCount != nil {
-		return int(a.GetIterationCount()), nil
-	}
-	names := strings.Split(t.GetScopePath(), ".")
-	if names[0] != "root" {
-		return 0, fmt.Errorf("scope path %q does not start at root", t.GetScopePath())
-	}
-	comp := spec.GetRoot()
-	for _, name := range names[1:] {
-		task, ok := comp.GetDag().GetTasks()[name]
-		if !ok {
-			return 0, fmt.Errorf("scope path %q: no task %q in the spec", t.GetScopePath(), name)
-		}
-		if comp, ok = spec.GetComponents()[task.GetComponentRef().GetName()]; !ok {
-			return 0, fmt.Errorf("scope path %q: no component %q in the spec", t.GetScopePath(), task.GetComponentRef().GetName())
-		}
-	}
-	if comp.GetDag() == nil {
-		return 0, fmt.Errorf("scope path %q is not a DAG", t.GetScopePath())
-	}
-	return len(comp.GetDag().GetTasks()), nil
-}
-
-// children lists a task's child tasks, every page.
-func (l *NativeLauncher) children(ctx context.Context, runID, parent string) ([]*pb.PipelineTask, error) {
-	var out []*pb.PipelineTask
-	req := &pb.ListTasksRequest{RunId: runID, ParentFilter: &pb.ListTasksRequest_ParentId{ParentId: parent}, PageSize: 200}
-	for {
-		page, err := l.runs().ListTasks(ctx, req)
-		if err != nil {
-			return nil, fmt.Errorf("native launcher: listing the children of task %s: %w", parent, err)
-		}
-		out = append(out, page.GetTasks()...)
-		if page.GetNextPageToken() == "" {
-			return out, nil
-		}
-		req.PageToken = page.GetNextPageToken()
-	}
-}
-
-// spec is the run's stored pipeline spec, read once (KFP's launcher reads
-// it from the run too).
-func (l *NativeLauncher) spec(ctx context.Context, runID string) (*pipelinespec.PipelineSpec, error) {
-	l.mu.Lock()
-	s := l.specs[runID]
-	l.mu.Unlock()
-	if s != nil {
-		return s, nil
-	}
-	run, err := l.runs().GetRun(ctx, &pb.GetRunRequest{RunId: runID})
-	if err != nil {
-		return nil, fmt.Errorf("native launcher: reading run %s: %w", runID, err)
-	}
-	if run.GetPipelineSpec() == nil {
-		return nil, fmt.Errorf("native launcher: run %s has no pipeline_spec (pipeline versions are not read)", runID)
-	}
-	b, err := protojson.Marshal(run.GetPipelineSpec())
-	if err != nil {
-		return nil, fmt.Errorf("native launcher: run %s: pipeline spec: %w", runID, err)
-	}
-	s = &pipelinespec.PipelineSpec{}
-	if err := lenient.Unmarshal(b, s); err != nil {
-		return nil, fmt.Errorf("native launcher: run %s: pipeline spec: %w", runID, err)
-	}
-	l.mu.Lock()
-	if l.specs == nil {
-		l.specs = map[string]*pipelinespec.PipelineSpec{}
-	}
-	l.specs[runID] = s
-	l.mu.Unlock()
-	return s, nil
 }

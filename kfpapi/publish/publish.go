@@ -28,7 +28,7 @@ import (
 	"google.golang.org/protobuf/types/known/structpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver/record"
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver/apirecords"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/kfpapi"
 	pb "github.com/kfp-driver-plugin/kfp-driver-plugin/kfpapi/proto"
 )
@@ -136,72 +136,21 @@ func outputArtifacts(t Task) []*pb.CreateArtifactRequest {
 	return out
 }
 
-// Settle updates DAG task states bottom-up from dag by the driver's rule
-// (record.SettledState): a DAG whose expected children (the tasks of its
-// DAG in the run's spec; for a loop, whose iterations' tasks are all its
-// children, that many per iteration) are all succeeded, cached or skipped
-// succeeds; one with a failed child fails. The root task is left to the
-// API server.
+// Settle updates DAG task states bottom-up from dag by the driver's own
+// rule (apirecords.SettleDAGs), reading the run's spec for the expected
+// children.
 func Settle(ctx context.Context, c *kfpapi.Client, runID, dag string) error {
 	var spec *pipelinespec.PipelineSpec
-	for dag != "" {
-		t, err := c.GetTask(ctx, runID, dag)
-		if err != nil {
-			return err
-		}
-		if t.GetType() == pb.PipelineTask_ROOT {
-			return nil
-		}
+	component := func(scope string) (*pipelinespec.ComponentSpec, error) {
 		if spec == nil {
+			var err error
 			if spec, err = RunSpec(ctx, c, runID); err != nil {
-				return err
+				return nil, err
 			}
 		}
-		comp, err := Component(spec, t.GetScopePath())
-		if err != nil {
-			return err
-		}
-		expected := len(comp.GetDag().GetTasks())
-		if a := t.GetTypeAttributes(); t.GetType() == pb.PipelineTask_LOOP || a != nil && a.IterationCount != nil {
-			expected *= int(a.GetIterationCount())
-		}
-		kids, err := c.Children(ctx, runID, []string{dag})
-		if err != nil {
-			return err
-		}
-		state := dagState(kids, expected)
-		if state == pb.PipelineTask_RUNTIME_STATE_UNSPECIFIED {
-			return nil
-		}
-		if _, err := c.UpdateTask(ctx, &pb.PipelineTask{TaskId: dag, RunId: runID, State: state, EndTime: now(nil)}); err != nil {
-			return err
-		}
-		dag = t.GetParentTaskId()
+		return Component(spec, scope)
 	}
-	return nil
-}
-
-var statuses = map[pb.PipelineTask_TaskState]record.Status{
-	pb.PipelineTask_SUCCEEDED: record.Succeeded, pb.PipelineTask_CACHED: record.Cached,
-	pb.PipelineTask_FAILED: record.Failed, pb.PipelineTask_SKIPPED: record.Skipped,
-}
-
-func dagState(kids []*pb.PipelineTask, expected int) pb.PipelineTask_TaskState {
-	got := make([]record.Status, len(kids))
-	for i, k := range kids {
-		s, ok := statuses[k.GetState()]
-		if !ok {
-			s = record.Running
-		}
-		got[i] = s
-	}
-	switch record.SettledState(got, expected) {
-	case record.Succeeded:
-		return pb.PipelineTask_SUCCEEDED
-	case record.Failed:
-		return pb.PipelineTask_FAILED
-	}
-	return pb.PipelineTask_RUNTIME_STATE_UNSPECIFIED
+	return apirecords.SettleDAGs(ctx, c, runID, dag, component, nil)
 }
 
 var lenient = protojson.UnmarshalOptions{DiscardUnknown: true}
