@@ -191,19 +191,11 @@ func (b *Backend) run(ctx context.Context, client *kfpapi.Client, req *driver.Re
 	if info, ok := b.runs.Get(req.RunID); ok {
 		return info, nil
 	}
-	run, err := client.GetRun(ctx, req.RunID)
+	run, pipeline, err := ReadSpec(ctx, client, req.RunID)
 	if err != nil {
-		return nil, fmt.Errorf("run_id: %w", err)
+		return nil, err
 	}
-	specStruct := run.GetPipelineSpec()
-	if ref := run.GetPipelineVersionReference(); specStruct == nil && ref != nil {
-		v, err := client.GetPipelineVersion(ctx, req.RunID, ref)
-		if err != nil {
-			return nil, fmt.Errorf("run %s: pipeline version: %w", req.RunID, err)
-		}
-		specStruct = v.GetPipelineSpec()
-	}
-	spec, err := decodeSpec(specStruct)
+	spec, err := indexSpec(pipeline)
 	if err != nil {
 		return nil, fmt.Errorf("run %s: %w", req.RunID, err)
 	}
@@ -220,7 +212,7 @@ func (b *Backend) run(ctx context.Context, client *kfpapi.Client, req *driver.Re
 		return nil, fmt.Errorf("run %s: pipeline root: %w", req.RunID, err)
 	}
 	info := &runInfo{spec: spec, root: pipelineroot.ForRun(root, req.PipelineName, req.RunID), session: session}
-	b.runs.Put(req.RunID, info, len(specStruct.String()))
+	b.runs.Put(req.RunID, info, proto.Size(pipeline))
 	return info, nil
 }
 

@@ -2,15 +2,12 @@ package apirecords
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
 	"strings"
 
 	"github.com/kubeflow/pipelines/api/v2alpha1/go/pipelinespec"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/structpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -19,6 +16,7 @@ import (
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver/record"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/kfpapi"
 	pb "github.com/kfp-driver-plugin/kfp-driver-plugin/kfpapi/proto"
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/mlmd"
 )
 
 // call is one DAG or CONTAINER call's view of its run (record.Call).
@@ -114,7 +112,7 @@ func (c *call) link(ctx context.Context, taskID string, links []*pb.ArtifactTask
 	}
 	if first {
 		err := c.client.LinkArtifacts(ctx, c.req.RunID, links)
-		if err == nil || driver.IsTransient(err) || isUnavailable(err) {
+		if err == nil || driver.IsTransient(err) || mlmd.IsUnreachable(err) { // the gRPC classifier flow's classify uses
 			return err
 		}
 	}
@@ -123,14 +121,6 @@ func (c *call) link(ctx context.Context, taskID string, links []*pb.ArtifactTask
 		return err
 	}
 	return c.client.LinkArtifacts(ctx, c.req.RunID, slices.DeleteFunc(links, func(l *pb.ArtifactTask) bool { return linkedAlready(t, l) }))
-}
-
-func isUnavailable(err error) bool {
-	switch status.Code(err) { // sees through wrapping
-	case codes.Unavailable, codes.DeadlineExceeded:
-		return true
-	}
-	return errors.Is(err, context.DeadlineExceeded)
 }
 
 // linkedAlready reports whether t shows the artifact link l.

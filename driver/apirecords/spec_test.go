@@ -30,7 +30,11 @@ func testSpec(t *testing.T) *runSpec {
 	if err := protojson.Unmarshal([]byte(loopSpec), s); err != nil {
 		t.Fatal(err)
 	}
-	spec, err := decodeSpec(s)
+	pipeline, err := decodePipelineSpec(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec, err := indexSpec(pipeline)
 	if err != nil {
 		t.Fatal(err)
 	}

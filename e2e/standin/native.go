@@ -16,6 +16,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/structpb"
 
+	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver/apirecords"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/driver/drivertest"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/kfpapi"
 	"github.com/kfp-driver-plugin/kfp-driver-plugin/kfpapi/publish"
@@ -132,11 +133,11 @@ func nativeLaunch(ctx context.Context, c *kfpapi.Client, flags map[string]string
 	if err != nil {
 		return nil, err
 	}
-	spec, err := publish.RunSpec(ctx, c, l.RunID)
+	_, spec, err := apirecords.ReadSpec(ctx, c, l.RunID)
 	if err != nil {
 		return nil, err
 	}
-	if l.Component, err = publish.Component(spec, task.GetScopePath()); err != nil {
+	if l.Component, err = apirecords.ComponentAt(spec, task.GetScopePath()); err != nil {
 		return nil, err
 	}
 	return l, nil

@@ -24,7 +24,6 @@ import (
 	"time"
 
 	"github.com/kubeflow/pipelines/api/v2alpha1/go/pipelinespec"
-	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/types/known/structpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -144,63 +143,13 @@ func Settle(ctx context.Context, c *kfpapi.Client, runID, dag string) error {
 	component := func(scope string) (*pipelinespec.ComponentSpec, error) {
 		if spec == nil {
 			var err error
-			if spec, err = RunSpec(ctx, c, runID); err != nil {
+			if _, spec, err = apirecords.ReadSpec(ctx, c, runID); err != nil {
 				return nil, err
 			}
 		}
-		return Component(spec, scope)
+		return apirecords.ComponentAt(spec, scope)
 	}
 	return apirecords.SettleDAGs(ctx, c, runID, dag, component, nil)
-}
-
-var lenient = protojson.UnmarshalOptions{DiscardUnknown: true}
-
-// RunSpec reads the run's stored pipeline spec (a run created from a
-// pipeline version: the version's).
-func RunSpec(ctx context.Context, c *kfpapi.Client, runID string) (*pipelinespec.PipelineSpec, error) {
-	run, err := c.GetRun(ctx, runID)
-	if err != nil {
-		return nil, err
-	}
-	s := run.GetPipelineSpec()
-	if ref := run.GetPipelineVersionReference(); s == nil && ref != nil {
-		v, err := c.GetPipelineVersion(ctx, runID, ref)
-		if err != nil {
-			return nil, err
-		}
-		s = v.GetPipelineSpec()
-	}
-	if s == nil {
-		return nil, fmt.Errorf("run %s has no pipeline spec", runID)
-	}
-	b, err := protojson.Marshal(s)
-	if err != nil {
-		return nil, err
-	}
-	spec := &pipelinespec.PipelineSpec{}
-	if err := lenient.Unmarshal(b, spec); err != nil {
-		return nil, fmt.Errorf("run %s: pipeline spec: %w", runID, err)
-	}
-	return spec, nil
-}
-
-// Component is the component a scope path ("root.outer.for-loop-2") runs.
-func Component(spec *pipelinespec.PipelineSpec, scope string) (*pipelinespec.ComponentSpec, error) {
-	names := strings.Split(scope, ".")
-	if names[0] != "root" {
-		return nil, fmt.Errorf("scope path %q does not start at root", scope)
-	}
-	comp := spec.GetRoot()
-	for _, name := range names[1:] {
-		task, ok := comp.GetDag().GetTasks()[name]
-		if !ok {
-			return nil, fmt.Errorf("scope path %q: no task %q", scope, name)
-		}
-		if comp, ok = spec.GetComponents()[task.GetComponentRef().GetName()]; !ok {
-			return nil, fmt.Errorf("scope path %q: no component %q", scope, task.GetComponentRef().GetName())
-		}
-	}
-	return comp, nil
 }
 
 // Importer is one importer pod, from its flags (--run_id,
@@ -221,12 +170,12 @@ func Import(ctx context.Context, c *kfpapi.Client, in Importer) (*pb.PipelineTas
 	if err != nil {
 		return nil, err
 	}
-	spec, err := RunSpec(ctx, c, in.RunID)
+	_, spec, err := apirecords.ReadSpec(ctx, c, in.RunID)
 	if err != nil {
 		return nil, err
 	}
 	scope := parent.GetScopePath() + "." + in.TaskName
-	dag, err := Component(spec, parent.GetScopePath())
+	dag, err := apirecords.ComponentAt(spec, parent.GetScopePath())
 	if err != nil {
 		return nil, err
 	}
