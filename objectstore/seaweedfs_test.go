@@ -96,6 +96,23 @@ func list(c *minio.Client, ctx context.Context, prefix string, recursive bool) (
 	return keys, nil
 }
 
+// untilAllowed retries op while it is denied, for up to 10 s, and returns
+// its last error.
+func untilAllowed(ctx context.Context, op func() error) error {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		err := op()
+		if !denied(err) || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
 func denied(err error) bool {
 	return err != nil && minio.ToErrorResponse(err).Code == "AccessDenied"
 }
@@ -116,8 +133,13 @@ func TestNamespaceKeyIsConfinedToItsPrefixes(t *testing.T) {
 		t.Fatalf("keys not distinct: a=%s b=%s admin=%s", keyA, keyB, s.cfg.Admin.AccessKey)
 	}
 	a, b := s.client(t, keyA), s.client(t, keyB)
-	if err := put(b, c, testBucket, "private-artifacts/team-b/run/out.txt", "b's"); err != nil {
-		t.Fatalf("b writes its own prefix: %v", err)
+	// SeaweedFS's S3 server picks up new identities and policies from its
+	// filer asynchronously: a key just issued may be refused for a moment.
+	for who, cl := range map[string]*minio.Client{"a": a, "b": b} {
+		ns := "team-" + who
+		if err := untilAllowed(c, func() error { return put(cl, c, testBucket, "private-artifacts/"+ns+"/run/out.txt", who+"'s") }); err != nil {
+			t.Fatalf("%s writes its own prefix: %v", who, err)
+		}
 	}
 
 	// Allowed for a: its own prefixes and the shared ones, read back.
